@@ -1,0 +1,244 @@
+"""``glueform <verb>``: each command parses options, calls one Workspace method, renders the result.
+
+Only click is imported at start-up; the library is imported inside the commands so that
+``glueform --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from glueform import __version__
+
+
+class Context:
+    """Options shared by every command, set on the group or on the command itself."""
+
+    def __init__(self) -> None:
+        self.project = Path(".")
+        self.target: str | None = None
+        self.vars: dict[str, Any] = {}
+        self.debug = False
+        self.json = False
+
+    def workspace(self) -> Any:
+        from glueform.workspace import Workspace
+
+        return Workspace(self.project, target=self.target, vars=self.vars)
+
+    def console(self) -> Any:
+        from glueform.console import JsonConsole, RichConsole
+
+        return JsonConsole() if self.json else RichConsole()
+
+
+def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--var")
+        out[key.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+def common(json_flag: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add -p/-t/--var/--debug (and optionally --json) to a command, and error handling."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(
+            *args: Any,
+            project: str | None,
+            target: str | None,
+            var: tuple[str, ...],
+            debug: bool,
+            **kwargs: Any,
+        ) -> Any:
+            ctx: Context = click.get_current_context().ensure_object(Context)
+            if project:
+                ctx.project = Path(project)
+            ctx.target = target or ctx.target
+            ctx.vars.update(_parse_vars(var))
+            ctx.debug = ctx.debug or debug
+            if json_flag:
+                ctx.json = kwargs.pop("as_json")
+            return _guarded(ctx, fn, *args, **kwargs)
+
+        options = [
+            click.option(
+                "-p",
+                "--project",
+                type=click.Path(file_okay=False),
+                help="Project folder (default: current).",
+            ),
+            click.option(
+                "-t", "--target", help="Target from glueform.yml (default: its default_target)."
+            ),
+            click.option(
+                "--var",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="Override a project var (repeatable).",
+            ),
+            click.option("--debug", is_flag=True, help="Show tracebacks."),
+        ]
+        if json_flag:
+            options.append(
+                click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+            )
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    from glueform.errors import GlueformError
+
+    try:
+        code = fn(ctx, *args, **kwargs)
+    except GlueformError as exc:
+        if ctx.debug:
+            raise
+        ctx.console().error(exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing half-written was committed", err=True)
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+select_options = [
+    click.option(
+        "-s",
+        "--select",
+        multiple=True,
+        help="Selector: name, name+, +name, 2+name, tag:x, path:dir.",
+    ),
+    click.option("--exclude", multiple=True, help="Selector of nodes to leave out."),
+]
+
+
+def selection(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(select_options):
+        fn = option(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="glueform")
+@click.option(
+    "-p", "--project", type=click.Path(file_okay=False), help="Project folder (default: current)."
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(click_ctx: click.Context, project: str | None, debug: bool) -> None:
+    """glueform: AWS Glue as config-as-code, run on DuckDB (and Spark).
+
+    A project of YAML and Jinja-SQL files is compiled into a DAG, planned and run.
+    """
+    ctx = click_ctx.ensure_object(Context)
+    if project:
+        ctx.project = Path(project)
+    ctx.debug = debug
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--name", help="Project name (default: the folder's name).")
+def init(directory: str, name: str | None) -> None:
+    """Create a new project in DIRECTORY from the built-in scaffold."""
+    from glueform.errors import GlueformError
+    from glueform.scaffold import create_project
+
+    ctx = click.get_current_context().ensure_object(Context)
+    try:
+        written = create_project(Path(directory), name)
+    except GlueformError as exc:
+        ctx.console().error(exc)
+        sys.exit(exc.exit_code)
+    click.echo(f"created {len(written)} files in {directory}; next: glueform run -p {directory}")
+
+
+@cli.command()
+@common(json_flag=True)
+def validate(ctx: Context) -> int:
+    """Check the whole project (YAML, Jinja, SQL, refs, cycles) without writing anything."""
+    graph = ctx.workspace().validate()
+    summary = {"ok": True, "models": len(graph.nodes), "sources": len(graph.sources)}
+    ctx.console().data(summary)
+    ctx.console().markup(f"[green]ok[/]: {summary['models']} models, {summary['sources']} sources")
+    return 0
+
+
+@cli.command(name="compile")
+@common(json_flag=True)
+@selection
+def compile_(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) -> int:
+    """Render, check and write each model's SQL under target/compiled/."""
+    paths = ctx.workspace().compile(select, exclude)
+    console = ctx.console()
+    console.data([str(p) for p in paths])
+    console.markup(f"compiled {len(paths)} models into target/compiled/")
+    return 0
+
+
+@cli.command(name="ls")
+@common(json_flag=True)
+@selection
+def ls(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) -> int:
+    """List the models a selector picks, in build order."""
+    nodes = ctx.workspace().select(select, exclude)
+    console = ctx.console()
+    columns = ["name", "materialized", "database", "tags", "path"]
+    rows = [[n.name, n.materialized, n.database, list(n.tags), n.rel_path] for n in nodes]
+    console.data([dict(zip(columns, row, strict=True)) for row in rows])
+    console.table(f"{len(rows)} models", columns, [[*r[:3], ", ".join(r[3]), r[4]] for r in rows])
+    return 0
+
+
+@cli.command()
+@common(json_flag=True)
+@selection
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes, 0 when not."
+)
+def plan(
+    ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], detailed_exitcode: bool
+) -> int:
+    """Show which models a run would build and why (new, SQL, config or upstream changed)."""
+    from glueform.cli.render import render_plan
+
+    result = ctx.workspace().plan(select, exclude)
+    render_plan(ctx.console(), result)
+    return 2 if detailed_exitcode and result.has_changes else 0
+
+
+@cli.command()
+@common(json_flag=True)
+@selection
+@click.option(
+    "--threads", type=click.IntRange(1, 64), help="Models built at once (default: the target's)."
+)
+def run(
+    ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], threads: int | None
+) -> int:
+    """Build the selected models in dependency order, independent ones in parallel."""
+    console = ctx.console()
+    result = ctx.workspace().run(select, exclude, threads=threads, reporter=console)
+    console.run_result(result)
+    return 0 if result.ok else 1
+
+
+def main() -> None:
+    cli(prog_name="glueform")

@@ -1,0 +1,252 @@
+"""Project -> Graph: render every model, resolve refs and sources, parse, cross-check, fingerprint.
+
+Rendering and parsing are cached by content (``target/cache/compile.pickle``) so that compiling an
+unchanged project does almost no work.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glueform import __version__
+from glueform.dag import Graph, Node
+from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.project.model import ModelConfig, ModelSpec, Project
+from glueform.sql import TableRef, parse_query, quote_relation, referenced_tables, transpile
+from glueform.templating import TOKEN_RE, Rendered, Renderer, _find_call
+
+CACHE_FILE = Path("target") / "cache" / "compile.pickle"
+
+
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(
+            part
+            if isinstance(part, bytes)
+            else json.dumps(part, sort_keys=True, default=str).encode()
+        )
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+@dataclass
+class CompileCache:
+    """Rendered models keyed by their inputs, and parsed table lists keyed by resolved SQL."""
+
+    path: Path | None = None
+    rendered: dict[str, Rendered] = field(default_factory=dict)
+    tables: dict[str, frozenset[TableRef]] = field(default_factory=dict)
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, project_root: Path) -> CompileCache:
+        path = project_root / CACHE_FILE
+        try:
+            with path.open("rb") as f:
+                version, rendered, tables = pickle.load(f)
+            if version == __version__:
+                return cls(path, rendered, tables)
+        except Exception:  # a missing, stale or corrupt cache is simply rebuilt
+            pass
+        return cls(path)
+
+    def save(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(
+                (__version__, self.rendered, self.tables), f, protocol=pickle.HIGHEST_PROTOCOL
+            )
+        tmp.replace(self.path)
+
+
+def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
+    """Compile every enabled model of ``project`` into a checked :class:`Graph`."""
+    cache = cache if cache is not None else CompileCache()
+    renderer = _LazyRenderer(project)
+    render_key = _digest(
+        project.vars, [m.text for m in project.macros], project.dialect, __version__
+    )
+    rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]] = {}
+    for spec in project.models.values():
+        key = _digest(render_key, spec.sql, spec.base_config, str(spec.path))
+        out = cache.rendered.get(key)
+        if out is None:
+            out = renderer.get().render(
+                spec.sql, spec.path, spec.name, lambda s, t: f"{s}.{t}" in project.sources
+            )
+            cache.rendered[key] = out
+            cache.dirty = True
+        config = _config(spec, out)
+        if config.get("enabled", True):
+            rendered[spec.name] = (spec, out, config)
+
+    relations = {
+        name: quote_relation(config.get("database", project.database), name, project.dialect)
+        for name, (_, _, config) in rendered.items()
+    }
+    source_relations = {
+        key: quote_relation(t.source, t.name, project.dialect) for key, t in project.sources.items()
+    }
+    _check_relation_clashes(project, rendered, source_relations)
+    nodes = {
+        name: _node(project, spec, out, config, relations, source_relations, cache)
+        for name, (spec, out, config) in rendered.items()
+    }
+    return Graph.build(nodes, project.sources, project.dialect)
+
+
+def sql_for(node: Node, graph: Graph, dialect: str) -> str:
+    """The node's SQL in an engine's dialect (the rendered text itself when they agree)."""
+    if dialect == graph.dialect:
+        return node.sql
+    return transpile(parse_query(node.sql, graph.dialect, node.path, node.sql), dialect)
+
+
+class _LazyRenderer:
+    """Builds the Jinja environment only when some model needs more than the static fast path."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._renderer: Renderer | None = None
+
+    def get(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(self.project.vars, self.project.macros)
+        return self._renderer
+
+
+def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
+    if out.config:
+        from glueform.project.validate import validate_config
+
+        validate_config(out.config, _find_call_location(spec, "config("))
+    return ModelConfig.merge(spec.base_config, out.config)
+
+
+def _find_call_location(spec: ModelSpec, needle: str) -> SourceLocation:
+    for i, line in enumerate(spec.sql.splitlines(), start=1):
+        col = line.find(needle)
+        if col >= 0:
+            return SourceLocation(spec.path, i, col + 1)
+    return spec.location
+
+
+def _check_relation_clashes(
+    project: Project, rendered: dict[str, Any], source_relations: dict[str, str]
+) -> None:
+    by_relation = {rel: key for key, rel in source_relations.items()}
+    for name, (spec, _, config) in rendered.items():
+        rel = quote_relation(config.get("database", project.database), name, project.dialect)
+        if rel in by_relation:
+            raise UserError(
+                f"model '{name}' would overwrite source table {by_relation[rel]}",
+                spec.location,
+                hint="give the model another database (config(database=...)) or another name",
+            )
+
+
+def _node(
+    project: Project,
+    spec: ModelSpec,
+    out: Rendered,
+    config: dict[str, Any],
+    relations: dict[str, str],
+    source_relations: dict[str, str],
+    cache: CompileCache,
+) -> Node:
+    for ref in out.refs:
+        if ref not in relations:
+            _unknown_ref(project, spec, ref)
+
+    def resolve(match: Any) -> str:
+        kind, value = match.group(1), match.group(2)
+        return relations[value] if kind == "ref" else source_relations[value]
+
+    sql = TOKEN_RE.sub(resolve, out.sql)
+    sql_hash = _digest(sql)
+    tables = cache.tables.get(sql_hash)
+    if tables is None:
+        tables = frozenset(
+            referenced_tables(parse_query(sql, project.dialect, spec.path, spec.sql))
+        )
+        cache.tables[sql_hash] = tables
+        cache.dirty = True
+    declared = {relations[r] for r in out.refs} | {source_relations[s] for s in out.sources}
+    for table in tables:
+        rel = quote_relation(table.db, table.name, project.dialect)
+        if rel not in declared:
+            _undeclared_table(spec, table, rel, relations, source_relations)
+    materialized = config.get("materialized", "table")
+    columns = spec.columns
+    return Node(
+        name=spec.name,
+        path=spec.path,
+        rel_path=spec.rel_path,
+        database=config.get("database", project.database),
+        materialized=materialized,
+        tags=tuple(config.get("tags", ())),
+        description=config.get("description") or spec.description,
+        columns=columns,
+        refs=tuple(out.refs),
+        sources=tuple(out.sources),
+        sql=sql,
+        sql_hash=sql_hash,
+        config_hash=_digest(
+            materialized,
+            config.get("database", project.database),
+            [(c.name, c.type) for c in columns],
+        ),
+    )
+
+
+def _unknown_ref(project: Project, spec: ModelSpec, ref: str) -> None:
+    loc = _find_call(spec.sql, spec.path, ref)
+    close = difflib.get_close_matches(ref, list(project.models), n=1)
+    disabled = ref in project.models
+    raise UserError(
+        f"ref('{ref}') names a {'disabled' if disabled else 'missing'} model",
+        loc,
+        hint=(
+            f"'{ref}' has enabled=false"
+            if disabled
+            else f"did you mean '{close[0]}'?"
+            if close
+            else "models are the .sql files under transforms/ (name = file stem)"
+        ),
+        snippet=snippet_at(spec.sql, loc.line, loc.col, len(ref)),
+    )
+
+
+def _undeclared_table(
+    spec: ModelSpec,
+    table: TableRef,
+    rel: str,
+    relations: dict[str, str],
+    source_relations: dict[str, str],
+) -> None:
+    model = next((n for n, r in relations.items() if r == rel), None)
+    source = next((s for s, r in source_relations.items() if r == rel), None)
+    if model:
+        hint = f"write {{{{ ref('{model}') }}}} so the dependency is known"
+    elif source:
+        src, tbl = source.split(".", 1)
+        hint = f"write {{{{ source('{src}', '{tbl}') }}}} so the dependency is known"
+    else:
+        hint = "read other tables through ref() or source() (declare raw data in sources/*.yml)"
+    loc = _find_call_location(spec, table.name)
+    raise UserError(
+        f"the SQL reads table {table} directly, not through ref() or source()",
+        loc,
+        hint=hint,
+        snippet=snippet_at(spec.sql, loc.line, loc.col, len(table.name)),
+    )

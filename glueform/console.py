@@ -1,0 +1,157 @@
+"""The only code that prints: a rich console for people and a JSON console for machines.
+
+Commands hand results to a console; the library itself never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from glueform.errors import GlueformError
+    from glueform.runner import NodeResult, RunResult
+
+STATUS_STYLE = {"success": "green", "error": "bold red", "skipped": "yellow"}
+
+
+class RichConsole:
+    """Human output: a progress bar while running, tables after."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        from rich.console import Console
+
+        self.out = Console(file=stream or sys.stdout, highlight=False)
+        self.err = Console(file=sys.stderr, highlight=False)
+        self._progress: Any = None
+        self._task: Any = None
+
+    # -- run progress (the runner's Reporter) ----------------------------------------------------
+
+    def run_started(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]running"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=self.err,
+            transient=True,
+        )
+        self._task = self._progress.add_task("", total=total)
+        self._progress.start()
+
+    def node_finished(self, result: NodeResult) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, description=result.name)
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def run_result(self, result: RunResult) -> None:
+        from rich.table import Table
+
+        if self._progress is not None:
+            self._progress.stop()
+        table = Table(title=f"run {result.run_id}", title_justify="left")
+        for col, justify in (
+            ("node", "left"),
+            ("kind", "left"),
+            ("status", "left"),
+            ("rows", "right"),
+            ("seconds", "right"),
+        ):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for r in result.results:
+            style = STATUS_STYLE.get(r.status, "")
+            rows = "" if r.rows is None else f"{r.rows:,}"
+            table.add_row(
+                r.name, r.materialized, f"[{style}]{r.status}[/]", rows, f"{r.seconds:.2f}"
+            )
+        self.out.print(table)
+        counts = {
+            s: sum(1 for r in result.results if r.status == s)
+            for s in ("success", "error", "skipped")
+        }
+        self.out.print(
+            f"[green]{counts['success']} succeeded[/], [red]{counts['error']} failed[/], "
+            f"[yellow]{counts['skipped']} skipped[/] in {result.seconds:.2f}s"
+        )
+        for r in result.results:
+            if r.status == "error":
+                self.err.print(
+                    f"[bold red]error[/] in [bold]{r.name}[/] ({r.path}):\n  {r.message}",
+                    markup=True,
+                    soft_wrap=True,
+                )
+
+    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        self.out.print(table)
+
+    def lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.out.print(line, markup=False, soft_wrap=True)
+
+    def markup(self, text: str) -> None:
+        self.out.print(text, soft_wrap=True)
+
+    def data(self, payload: Any) -> None:
+        """Structured results print as JSON only in the JSON console; here they are ignored."""
+
+    def error(self, exc: GlueformError) -> None:
+        from rich.markup import escape
+
+        head = f"{exc.location}: " if exc.location else ""
+        self.err.print(f"[bold red]error[/]: {escape(head + exc.message)}", soft_wrap=True)
+        if exc.snippet:
+            self.err.print(escape(exc.snippet), soft_wrap=True)
+        if exc.hint:
+            self.err.print(f"  [cyan]hint[/]: {escape(exc.hint)}", soft_wrap=True)
+
+
+class JsonConsole:
+    """Machine output: exactly one JSON document on stdout per command."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def run_started(self, total: int) -> None:
+        pass
+
+    def node_finished(self, result: NodeResult) -> None:
+        pass
+
+    def run_result(self, result: RunResult) -> None:
+        self.data(result.to_dict())
+
+    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        pass
+
+    def lines(self, lines: list[str]) -> None:
+        pass
+
+    def markup(self, text: str) -> None:
+        pass
+
+    def data(self, payload: Any) -> None:
+        json.dump(payload, self.stream, indent=2, default=str)
+        self.stream.write("\n")
+
+    def error(self, exc: GlueformError) -> None:
+        json.dump(exc.to_dict(), self.stream, indent=2, default=str)
+        self.stream.write("\n")

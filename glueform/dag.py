@@ -1,0 +1,193 @@
+"""The compiled project as a DAG of nodes, and dbt-style selectors over it.
+
+A thin typed wrapper over networkx: nodes are compiled models keyed by name; an edge ``a -> b``
+means ``b`` reads ``a``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from glueform.errors import SourceLocation, UserError
+from glueform.project.model import Column, SourceTable
+
+
+@dataclass(frozen=True)
+class Node:
+    """A compiled model: what to build, from what, and its fingerprints."""
+
+    name: str
+    path: Path
+    rel_path: str
+    database: str
+    materialized: str
+    tags: tuple[str, ...]
+    description: str
+    columns: tuple[Column, ...]
+    refs: tuple[str, ...]
+    sources: tuple[str, ...]
+    sql: str  # rendered, in the project's dialect, relations fully quoted
+    sql_hash: str
+    config_hash: str
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.sql_hash[:16]}{self.config_hash[:16]}"
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.path, 1, 1)
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        """Names of what this node reads: models, then ``source:`` keys."""
+        return self.refs + tuple(f"source:{s}" for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Nodes by name plus the dependency graph between them."""
+
+    nodes: Mapping[str, Node]
+    sources: Mapping[str, SourceTable]
+    dialect: str
+    _g: Any = field(repr=False, compare=False)
+
+    @classmethod
+    def build(
+        cls, nodes: Mapping[str, Node], sources: Mapping[str, SourceTable], dialect: str
+    ) -> Graph:
+        g = nx.DiGraph()
+        g.add_nodes_from(nodes)
+        g.add_edges_from((ref, node.name) for node in nodes.values() for ref in node.refs)
+        if not nx.is_directed_acyclic_graph(g):
+            cycle = [edge[0] for edge in nx.find_cycle(g)][::-1]  # in the direction of ref()
+            start = cycle.index(min(cycle))
+            cycle = cycle[start:] + cycle[:start]
+            first = nodes[cycle[0]]
+            raise UserError(
+                "dependency cycle: "
+                + " -> ".join([*cycle, cycle[0]])
+                + " (each model refs the next)",
+                _ref_location(first, cycle[1 % len(cycle)]),
+                hint="a model cannot read itself through its own downstream; break one ref()",
+            )
+        return cls(nodes, sources, dialect, g)
+
+    def topological(self, names: Iterable[str] | None = None) -> list[str]:
+        """Names in build order (ties broken by name, so the order is stable)."""
+        wanted = set(self.nodes if names is None else names)
+        return [n for n in nx.lexicographical_topological_sort(self._g) if n in wanted]
+
+    def downstream(self, name: str, depth: int | None = None) -> set[str]:
+        return _reach(self._g.successors, name, depth)
+
+    def upstream(self, name: str, depth: int | None = None) -> set[str]:
+        return _reach(self._g.predecessors, name, depth)
+
+    def parents(self, name: str) -> list[str]:
+        return list(self._g.predecessors(name))
+
+    def children(self, name: str) -> list[str]:
+        return list(self._g.successors(name))
+
+    def select(
+        self, select: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    ) -> list[str]:
+        """dbt selector syntax: ``name``, ``name+``, ``+name``, ``2+name``, ``tag:x``, ``path:dir``.
+
+        Space-separated terms are a union, comma-joined terms an intersection; ``exclude`` removes.
+        """
+        chosen = set(self.nodes) if not select else self._union(select)
+        if exclude:
+            chosen -= self._union(exclude)
+        return self.topological(chosen)
+
+    def _union(self, terms: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for term in (t for arg in terms for t in arg.split()):
+            parts = [self._term(p) for p in term.split(",") if p]
+            out |= set.intersection(*parts) if parts else set()
+        return out
+
+    def _term(self, term: str) -> set[str]:
+        m = _SELECTOR.fullmatch(term)
+        if not m:
+            raise UserError(
+                f"cannot read selector '{term}'",
+                hint="examples: stg_orders+, +fct_orders, 2+x, tag:nightly, path:transforms/marts",
+            )
+        base = self._base(m["method"], m["value"], term)
+        out = set(base)
+        for name in base:
+            if m["up"]:
+                out |= self.upstream(name, int(m["up_n"]) if m["up_n"] else None)
+            if m["down"]:
+                out |= self.downstream(name, int(m["down_n"]) if m["down_n"] else None)
+        return out
+
+    def _base(self, method: str | None, value: str, term: str) -> set[str]:
+        if method == "tag":
+            found = {n for n, node in self.nodes.items() if value in node.tags}
+        elif method == "path":
+            prefix = value.rstrip("/")
+            found = {
+                n
+                for n, node in self.nodes.items()
+                for rel in (node.rel_path, node.rel_path.removeprefix("transforms/"))
+                if rel == prefix or rel.startswith(prefix + "/") or fnmatch.fnmatch(rel, prefix)
+            }
+        elif method in (None, "model", "fqn"):
+            found = {n for n in self.nodes if fnmatch.fnmatchcase(n, value)}
+        else:
+            raise UserError(
+                f"unknown selector method '{method}:' in '{term}'",
+                hint="use tag:, path: or a model name",
+            )
+        if not found:
+            pool = (
+                list(self.nodes)
+                if method in (None, "model", "fqn")
+                else sorted({t for n in self.nodes.values() for t in n.tags})
+            )
+            close = difflib.get_close_matches(value, pool, n=1)
+            raise UserError(
+                f"selector '{term}' matches no model",
+                hint=f"did you mean '{close[0]}'?" if close else "list models with 'glueform ls'",
+            )
+        return found
+
+
+_SELECTOR = re.compile(
+    r"(?P<up>(?P<up_n>\d*)\+)?(?:(?P<method>[a-z]+):)?(?P<value>[^+:]+)(?P<down>\+(?P<down_n>\d*))?"
+)
+
+
+def _ref_location(node: Node, ref: str) -> SourceLocation:
+    text = node.path.read_text(encoding="utf-8") if node.path.is_file() else ""
+    for i, line in enumerate(text.splitlines(), start=1):
+        for quote in ("'", '"'):
+            col = line.find(f"ref({quote}{ref}{quote}")
+            if col >= 0:
+                return SourceLocation(node.path, i, col + 1)
+    return node.location
+
+
+def _reach(step: Any, start: str, depth: int | None) -> set[str]:
+    seen: set[str] = set()
+    frontier = [start]
+    level = 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        nxt = [m for n in frontier for m in step(n) if m not in seen]
+        seen.update(nxt)
+        frontier = nxt
+    return seen

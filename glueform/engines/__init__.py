@@ -1,0 +1,77 @@
+"""Compute engines: a small protocol, capability flags, and a lazy registry.
+
+An engine registers sources and committed outputs as relations, builds one node at a time
+(possibly on several threads) and never touches the catalog: the runner commits.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from glueform.catalog.store import TableRecord
+from glueform.dag import Node
+from glueform.errors import UserError
+from glueform.project.model import SourceTable, Target
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    rows: int | None
+    location: str | None
+    view_sql: str | None
+
+
+class Engine(Protocol):
+    name: str
+    dialect: str
+    SUPPORTS_PARALLEL_BUILDS: bool
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def create_databases(self, names: set[str]) -> None: ...
+    def register_source(self, table: SourceTable) -> None: ...
+    def register_output(self, record: TableRecord) -> None: ...
+    def build(self, node: Node, sql: str, location: str) -> BuildOutput: ...
+    def discard(self, location: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Where an engine lives, its SQL dialect, and the pip extra that provides it."""
+
+    module: str
+    cls: str
+    dialect: str
+    extra: str | None = None
+
+
+ENGINES: dict[str, EngineSpec] = {
+    "duckdb": EngineSpec("glueform.engines.duckdb", "DuckDBEngine", "duckdb"),
+}
+
+
+def engine_spec(target: Target) -> EngineSpec:
+    try:
+        return ENGINES[target.engine]
+    except KeyError:
+        raise UserError(
+            f"target '{target.name}' uses unknown engine '{target.engine}'",
+            hint=f"engines: {', '.join(ENGINES)}",
+        ) from None
+
+
+def create_engine(target: Target, project_root: Path) -> Engine:
+    """Import the engine's module only now, so a missing extra fails with a fix, not at import."""
+    spec = engine_spec(target)
+    try:
+        module = importlib.import_module(spec.module)
+    except ImportError as exc:
+        raise UserError(
+            f"engine '{target.engine}' needs a package that is not installed ({exc.name})",
+            hint=f"pip install 'glueform[{spec.extra}]'" if spec.extra else "reinstall glueform",
+        ) from None
+    engine: Engine = getattr(module, spec.cls)(target, project_root)
+    return engine

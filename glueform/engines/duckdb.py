@@ -1,0 +1,117 @@
+"""DuckDB, in-process: the embedded default engine.
+
+Each run opens an in-memory database; sources and committed outputs are registered as views over
+their files, so the catalog (not a DuckDB file) is the source of truth and two processes never
+fight over a database lock. Tables are written with ``COPY ... TO`` as Parquet.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from glueform.catalog.store import TableRecord
+from glueform.dag import Node
+from glueform.engines import BuildOutput
+from glueform.project.model import SourceTable, Target
+from glueform.sql import literal, quote_identifier, quote_relation, string_literal
+
+DIALECT = "duckdb"
+_READERS = {
+    "parquet": "read_parquet",
+    "csv": "read_csv",
+    "json": "read_json",
+    "ndjson": "read_json",
+}
+
+
+class DuckDBEngine:
+    name = "duckdb"
+    dialect = DIALECT
+    SUPPORTS_PARALLEL_BUILDS = True
+
+    def __init__(self, target: Target, project_root: Path) -> None:
+        self.target = target
+        self.project_root = project_root
+        self._conn: Any = None
+        self._local = threading.local()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        import duckdb
+
+        self._conn = duckdb.connect(":memory:")
+        for key, value in self.target.settings.items():
+            self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _cursor(self) -> Any:
+        """One cursor per thread: DuckDB connections are not shared across threads."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._conn.cursor()
+        return cur
+
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run one statement and fetch all of its rows (DuckDB 1.5 wants results fully fetched)."""
+        rows: list[tuple[Any, ...]] = self._cursor().execute(sql).fetchall()
+        return rows
+
+    # -- registration --------------------------------------------------------------------------
+
+    def create_databases(self, names: set[str]) -> None:
+        for name in sorted(names):
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(name, DIALECT)}")
+
+    def register_source(self, table: SourceTable) -> None:
+        reader = _READERS[table.format]
+        options = dict(table.options)
+        if table.format == "ndjson":
+            options.setdefault("format", "newline_delimited")
+        args = [string_literal(table.path, DIALECT)]
+        args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
+        self._create_view(table.source, table.name, f"SELECT * FROM {reader}({', '.join(args)})")
+
+    def register_output(self, record: TableRecord) -> None:
+        if record.kind == "view":
+            assert record.view_sql is not None
+            self._create_view(record.database, record.name, record.view_sql)
+        else:
+            assert record.location is not None
+            self._create_view(record.database, record.name, _parquet_scan(record.location))
+
+    def _create_view(self, database: str, name: str, select_sql: str) -> None:
+        self.execute(
+            f"CREATE OR REPLACE VIEW {quote_relation(database, name, DIALECT)} AS {select_sql}"
+        )
+
+    # -- building ------------------------------------------------------------------------------
+
+    def build(self, node: Node, sql: str, location: str) -> BuildOutput:
+        if node.materialized == "view":
+            self._create_view(node.database, node.name, sql)
+            return BuildOutput(rows=None, location=None, view_sql=sql)
+        Path(location).mkdir(parents=True, exist_ok=True)
+        target_file = string_literal(f"{location}/data_0.parquet", DIALECT)
+        rows = self.execute(f"COPY ({sql}) TO {target_file} (FORMAT parquet)")
+        self._create_view(node.database, node.name, _parquet_scan(location))
+        return BuildOutput(rows=int(rows[0][0]) if rows else None, location=location, view_sql=None)
+
+    def discard(self, location: str) -> None:
+        """Remove a version folder that was never committed."""
+        shutil.rmtree(location, ignore_errors=True)
+
+
+def _parquet_scan(location: str) -> str:
+    return f"SELECT * FROM read_parquet({string_literal(location + '/*.parquet', DIALECT)})"
+
+
+def _literal(value: Any) -> str:
+    return literal(value, DIALECT)

@@ -1,0 +1,240 @@
+"""Find and load a project's files into a validated, typed :class:`Project`."""
+
+from __future__ import annotations
+
+import difflib
+import glob
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.project.model import (
+    Column,
+    MacroFile,
+    ModelConfig,
+    ModelSpec,
+    Project,
+    SourceTable,
+    Target,
+)
+from glueform.project.validate import validate
+from glueform.project.yaml_load import YamlDoc, load_yaml
+
+PROJECT_FILE = "glueform.yml"
+FORMATS_BY_SUFFIX = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2")
+
+
+def load_project(root: Path | str, vars: Mapping[str, Any] | None = None) -> Project:
+    """Read ``glueform.yml`` and every file it implies; raise :class:`UserError` on mistakes."""
+    root = Path(root).resolve()
+    config_path = root / PROJECT_FILE
+    if not config_path.is_file():
+        raise UserError(
+            f"no {PROJECT_FILE} in {root}",
+            hint="run glueform in a project folder, pass -p DIR, or create one with 'glueform init DIR'",
+        )
+    doc = load_yaml(config_path)
+    validate(doc, "project")
+    data = doc.data
+    name = data["name"]
+    targets = _targets(root, doc)
+    default_target = data.get("default_target") or next(iter(targets))
+    if default_target not in targets:
+        raise UserError(
+            f"default_target '{default_target}' is not a target",
+            doc.location(("default_target",)),
+            hint=f"targets: {', '.join(targets)}",
+        )
+    transforms_cfg = data.get("transforms", {})
+    models = _models(root, transforms_cfg.get("defaults", {}), transforms_cfg.get("folders", {}))
+    _apply_transform_docs(root, models)
+    return Project(
+        root=root,
+        name=name,
+        dialect=str(data.get("dialect", "duckdb")).lower(),
+        database=data.get("database", name),
+        targets=targets,
+        default_target=default_target,
+        vars={**data.get("vars", {}), **(vars or {})},
+        sources=_sources(root),
+        models=models,
+        macros=tuple(
+            MacroFile(p, p.read_text(encoding="utf-8")) for p in sorted(root.glob("macros/*.sql"))
+        ),
+        config_path=config_path,
+    )
+
+
+def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
+    raw = doc.data.get("targets") or {"dev": {"engine": "duckdb"}}
+    return {
+        name: Target(
+            name=name,
+            engine=spec["engine"],
+            warehouse=spec.get("warehouse", "warehouse"),
+            state_dir=root / spec.get("state", ".glueform"),
+            threads=spec.get("threads", 4),
+            settings=spec.get("settings", {}),
+        )
+        for name, spec in raw.items()
+    }
+
+
+def _sources(root: Path) -> dict[str, SourceTable]:
+    tables: dict[str, SourceTable] = {}
+    for path in sorted(root.glob("sources/*.yml")) + sorted(root.glob("sources/*.yaml")):
+        doc = load_yaml(path)
+        validate(doc, "sources")
+        for i, source in enumerate(doc.data["sources"]):
+            for j, table in enumerate(source["tables"]):
+                at = ("sources", i, "tables", j)
+                entry = _source_table(root, doc, at, source, table)
+                if entry.key in tables:
+                    raise UserError(
+                        f"source table '{entry.key}' is declared twice",
+                        entry.location,
+                        hint=f"it is also declared at {tables[entry.key].location}",
+                    )
+                tables[entry.key] = entry
+    return tables
+
+
+def _source_table(
+    root: Path, doc: YamlDoc, at: tuple[Any, ...], source: dict[str, Any], table: dict[str, Any]
+) -> SourceTable:
+    raw_path = table["path"]
+    is_remote = "://" in raw_path
+    path = (
+        raw_path
+        if is_remote
+        else str((root / raw_path).resolve())
+        if not Path(raw_path).is_absolute()
+        else raw_path
+    )
+    fmt = table.get("format") or _format_from_path(raw_path)
+    if fmt is None:
+        loc = doc.location((*at, "path"))
+        raise UserError(
+            f"cannot tell the format of '{raw_path}' from its extension",
+            loc,
+            hint="add 'format: parquet | csv | json | ndjson'",
+            snippet=snippet_at(doc.text, loc.line, loc.col),
+        )
+    if not is_remote and not glob.glob(path, recursive=True):
+        loc = doc.location((*at, "path"))
+        raise UserError(
+            f"source file not found: {raw_path}",
+            loc,
+            hint=f"no file matches {path}; paths are relative to the project folder",
+            snippet=snippet_at(doc.text, loc.line, loc.col, len(raw_path)),
+        )
+    options = dict(table.get("options", {}))
+    if fmt == "csv" and raw_path.removesuffix(".gz").endswith(".tsv"):
+        options.setdefault("delim", "\t")
+    return SourceTable(
+        source=source["name"],
+        name=table["name"],
+        path=path,
+        format=fmt,
+        options=options,
+        description=table.get("description", ""),
+        columns=_columns(table.get("columns", [])),
+        location=doc.location(at),
+    )
+
+
+def _format_from_path(path: str) -> str | None:
+    name = path.lower()
+    for suffix in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return next((fmt for sfx, fmt in FORMATS_BY_SUFFIX.items() if name.endswith(sfx)), None)
+
+
+def _columns(raw: list[dict[str, Any]]) -> tuple[Column, ...]:
+    return tuple(
+        Column(c["name"], c.get("type"), c.get("description", ""), tuple(c.get("tags", [])))
+        for c in raw
+    )
+
+
+def _models(
+    root: Path, defaults: Mapping[str, Any], folders: Mapping[str, Mapping[str, Any]]
+) -> dict[str, ModelSpec]:
+    models: dict[str, ModelSpec] = {}
+    base = root / "transforms"
+    ordered_folders = sorted(folders, key=len)
+    for path in sorted(base.rglob("*.sql")):
+        rel = path.relative_to(base).as_posix()
+        name = path.stem
+        if name in models:
+            raise UserError(
+                f"two models are named '{name}': {models[name].path} and {path}",
+                SourceLocation(path, 1, 1),
+                hint="a model's name is its file's stem and must be unique; rename one file",
+            )
+        layers = [defaults] + [
+            folders[f] for f in ordered_folders if rel.startswith(f.strip("/") + "/")
+        ]
+        config = ModelConfig.merge(*layers)
+        models[name] = ModelSpec(
+            name=name,
+            path=path,
+            rel_path=f"transforms/{rel}",
+            sql=path.read_text(encoding="utf-8"),
+            base_config=config,
+        )
+    return models
+
+
+def _apply_transform_docs(root: Path, models: dict[str, ModelSpec]) -> None:
+    """Merge ``transforms/**/*.yml`` (descriptions, columns, config) into the model specs."""
+    from dataclasses import replace
+
+    seen: dict[str, SourceLocation] = {}
+    files = sorted((root / "transforms").rglob("*.yml")) + sorted(
+        (root / "transforms").rglob("*.yaml")
+    )
+    for path in files:
+        doc = load_yaml(path)
+        validate(doc, "transforms")
+        for i, entry in enumerate(doc.data["transforms"]):
+            name = entry["name"]
+            loc = doc.location(("transforms", i, "name"))
+            if name not in models:
+                close = difflib.get_close_matches(name, list(models), n=1)
+                raise UserError(
+                    f"'{name}' is documented here but there is no transforms/**/{name}.sql",
+                    loc,
+                    hint=f"did you mean '{close[0]}'?"
+                    if close
+                    else "create the .sql file or fix the name",
+                    snippet=snippet_at(doc.text, loc.line, loc.col, len(name)),
+                )
+            if name in seen:
+                raise UserError(
+                    f"'{name}' is documented twice",
+                    loc,
+                    hint=f"it is also documented at {seen[name]}",
+                )
+            seen[name] = loc
+            spec = models[name]
+            cfg = entry.get("config", {})
+            merged = ModelConfig.merge(spec.base_config, cfg)
+            models[name] = replace(
+                spec,
+                base_config=merged,
+                description=entry.get("description", ""),
+                columns=_columns(entry.get("columns", [])),
+                yaml_location=doc.location(("transforms", i)),
+            )

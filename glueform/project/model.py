@@ -1,0 +1,129 @@
+"""The typed, frozen model of a project as written: what the files say, each with its location."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glueform.errors import SourceLocation
+
+MATERIALIZATIONS = ("view", "table")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a project runs: an engine, a warehouse root and a state folder."""
+
+    name: str
+    engine: str
+    warehouse: str
+    state_dir: Path
+    threads: int = 4
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A declared raw table: ``source(source, name)`` reads the files at ``path``."""
+
+    source: str
+    name: str
+    path: str
+    format: str
+    options: Mapping[str, Any]
+    description: str
+    columns: tuple[Column, ...]
+    location: SourceLocation
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}.{self.name}"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """How a model is built, after merging defaults, folder, YAML and ``config()``."""
+
+    materialized: str = "table"
+    database: str = ""
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    enabled: bool = True
+
+    @staticmethod
+    def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+        """Later layers win; tags accumulate (as in dbt); ``schema`` is an alias of ``database``."""
+        out: dict[str, Any] = {}
+        tags: list[str] = []
+        for layer in layers:
+            for key, value in layer.items():
+                if key == "tags":
+                    tags.extend(t for t in value if t not in tags)
+                else:
+                    out["database" if key == "schema" else key] = value
+        if tags:
+            out["tags"] = tuple(tags)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as written: its .sql file and what YAML says about it (config not yet rendered)."""
+
+    name: str
+    path: Path
+    rel_path: str
+    sql: str
+    base_config: Mapping[str, Any]
+    description: str = ""
+    columns: tuple[Column, ...] = ()
+    yaml_location: SourceLocation | None = None
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.path, 1, 1)
+
+
+@dataclass(frozen=True)
+class MacroFile:
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the files of one project say, validated and typed."""
+
+    root: Path
+    name: str
+    dialect: str
+    database: str
+    targets: Mapping[str, Target]
+    default_target: str
+    vars: Mapping[str, Any]
+    sources: Mapping[str, SourceTable]
+    models: Mapping[str, ModelSpec]
+    macros: tuple[MacroFile, ...]
+    config_path: Path
+
+    def target(self, name: str | None) -> Target:
+        from glueform.errors import UserError
+
+        chosen = name or self.default_target
+        if chosen not in self.targets:
+            raise UserError(
+                f"unknown target '{chosen}'",
+                SourceLocation(self.config_path, 1, 1),
+                hint=f"targets in glueform.yml: {', '.join(self.targets)}",
+            )
+        return self.targets[chosen]

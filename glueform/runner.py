@@ -1,0 +1,291 @@
+"""The executor: walk the DAG in parallel, build each node, commit each output atomically.
+
+Workers only build; the main thread owns the catalog and commits a node's new version only after
+its build succeeded. A failing node skips its descendants, never its siblings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from glueform.catalog.store import CatalogStore, TableRecord
+from glueform.compiler import sql_for
+from glueform.dag import Graph, Node
+from glueform.engines import BuildOutput, Engine
+from glueform.plan import upstream_fingerprints
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    name: str
+    status: str  # success | error | skipped
+    rows: int | None = None
+    seconds: float = 0.0
+    message: str | None = None
+    path: str = ""
+    materialized: str = ""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    results: list[NodeResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "success" for r in self.results)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "nodes": [r.__dict__ for r in self.results],
+        }
+
+
+class Reporter(Protocol):
+    """Progress callbacks; the console implements them, the library never prints."""
+
+    def run_started(self, total: int) -> None: ...
+    def node_finished(self, result: NodeResult) -> None: ...
+
+
+class SilentReporter:
+    def run_started(self, total: int) -> None:
+        pass
+
+    def node_finished(self, result: NodeResult) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one run needs besides the graph: where, with what, and who listens."""
+
+    engine: Engine
+    catalog: CatalogStore
+    warehouse: Path
+    target_name: str
+    threads: int = 4
+    reporter: Reporter = field(default_factory=SilentReporter)
+    command: str = "run"
+
+
+def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
+    """Build ``names`` (in any order; dependencies among them are respected)."""
+    started = time.perf_counter()
+    catalog, engine = ctx.catalog, ctx.engine
+    run_id = catalog.begin_run(ctx.target_name, ctx.command)
+    result = RunResult(run_id)
+    ctx.reporter.run_started(len(names))
+    todo = set(names)
+    built = catalog.tables()
+    engine.open()
+    try:
+        _prepare(graph, todo, built, engine)
+        _walk(graph, todo, built, run_id, ctx, result)
+    except BaseException:
+        catalog.finish_run(run_id, "cancelled")
+        raise
+    finally:
+        engine.close()
+    catalog.finish_run(run_id, "success" if result.ok else "error")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _prepare(graph: Graph, todo: set[str], built: dict[str, TableRecord], engine: Engine) -> None:
+    """Register what the selected nodes read but this run does not build."""
+    engine.create_databases(
+        {graph.nodes[n].database for n in todo}
+        | {r.database for r in built.values()}
+        | {t.source for t in graph.sources.values()}
+    )
+    needed_sources = {s for n in todo for s in graph.nodes[n].sources}
+    for key in sorted(needed_sources):
+        engine.register_source(graph.sources[key])
+    outside: set[str] = set()
+    for name in todo:
+        outside |= {u for u in graph.upstream(name) if u not in todo}
+    for name in graph.topological(outside):
+        if name in built:
+            for key in graph.nodes[name].sources:
+                if key not in needed_sources:
+                    needed_sources.add(key)
+                    engine.register_source(graph.sources[key])
+            engine.register_output(built[name])
+
+
+def _walk(
+    graph: Graph,
+    todo: set[str],
+    built: dict[str, TableRecord],
+    run_id: str,
+    ctx: RunContext,
+    result: RunResult,
+) -> None:
+    waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
+    ready = sorted(n for n, deps in waiting.items() if not deps)
+    running: dict[Future[_Built], str] = {}
+    finished: set[str] = set()
+    threads = ctx.threads if ctx.engine.SUPPORTS_PARALLEL_BUILDS else 1
+    with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="glueform") as pool:
+        try:
+            while ready or running:
+                while ready:
+                    name = ready.pop(0)
+                    missing = [p for p in graph.parents(name) if p not in todo and p not in built]
+                    if missing:
+                        _finish(
+                            ctx,
+                            result,
+                            run_id,
+                            _failed(
+                                graph.nodes[name],
+                                f"upstream {missing[0]} has never been built; select it too (e.g. +{name})",
+                                0.0,
+                            ),
+                            finished,
+                        )
+                        _skip_descendants(graph, name, todo, finished, ctx, result, run_id)
+                        continue
+                    running[pool.submit(_build, graph, graph.nodes[name], run_id, ctx)] = name
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    name = running.pop(future)
+                    built_node = future.result()
+                    node_result = built_node.result
+                    if built_node.output is not None:
+                        _commit(
+                            graph,
+                            graph.nodes[name],
+                            built_node.output,
+                            built.get(name),
+                            run_id,
+                            ctx,
+                        )
+                    _finish(ctx, result, run_id, node_result, finished)
+                    if node_result.status != "success":
+                        _skip_descendants(graph, name, todo, finished, ctx, result, run_id)
+                        continue
+                    for child in graph.children(name):
+                        if child in waiting and child not in finished:
+                            waiting[child].discard(name)
+                            if not waiting[child]:
+                                ready.append(child)
+                    ready.sort()
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A worker's answer: the public result and, on success, what the engine wrote."""
+
+    result: NodeResult
+    output: BuildOutput | None = None
+
+
+def _build(graph: Graph, node: Node, run_id: str, ctx: RunContext) -> _Built:
+    started = time.perf_counter()
+    location = str(ctx.warehouse / node.database / node.name / run_id)
+    try:
+        output = ctx.engine.build(node, sql_for(node, graph, ctx.engine.dialect), location)
+    except Exception as exc:  # the engine's message is the user's best clue
+        if node.materialized == "table":
+            ctx.engine.discard(location)
+        return _Built(_failed(node, _engine_message(exc), time.perf_counter() - started))
+    seconds = time.perf_counter() - started
+    result = NodeResult(
+        node.name, "success", output.rows, seconds, None, node.rel_path, node.materialized
+    )
+    return _Built(result, output)
+
+
+def _commit(
+    graph: Graph,
+    node: Node,
+    output: BuildOutput,
+    previous: TableRecord | None,
+    run_id: str,
+    ctx: RunContext,
+) -> None:
+    """The atomic flip: the new version becomes current in one catalog transaction."""
+    ctx.catalog.commit_output(
+        TableRecord(
+            name=node.name,
+            database=node.database,
+            kind=node.materialized,
+            location=output.location,
+            view_sql=output.view_sql,
+            dialect=ctx.engine.dialect,
+            version=(previous.version + 1) if previous else 1,
+            fingerprint=node.fingerprint,
+            sql_hash=node.sql_hash,
+            config_hash=node.config_hash,
+            upstream=upstream_fingerprints(graph, node.name),
+            rows=output.rows,
+            run_id=run_id,
+            built_at=time.time(),
+        )
+    )
+
+
+def _finish(
+    ctx: RunContext, result: RunResult, run_id: str, res: NodeResult, finished: set[str]
+) -> None:
+    finished.add(res.name)
+    result.results.append(res)
+    ctx.catalog.record_node_run(run_id, res.name, res.status, res.rows, res.seconds, res.message)
+    ctx.reporter.node_finished(res)
+
+
+def _skip_descendants(
+    graph: Graph,
+    name: str,
+    todo: set[str],
+    finished: set[str],
+    ctx: RunContext,
+    result: RunResult,
+    run_id: str,
+) -> None:
+    for child in graph.topological(graph.downstream(name) & todo):
+        if child not in finished:
+            node = graph.nodes[child]
+            _finish(
+                ctx,
+                result,
+                run_id,
+                NodeResult(
+                    child,
+                    "skipped",
+                    message=f"upstream {name} failed",
+                    path=node.rel_path,
+                    materialized=node.materialized,
+                ),
+                finished,
+            )
+
+
+def _failed(node: Node, message: str, seconds: float) -> NodeResult:
+    return NodeResult(
+        node.name,
+        "error",
+        seconds=seconds,
+        message=message,
+        path=node.rel_path,
+        materialized=node.materialized,
+    )
+
+
+def _engine_message(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()

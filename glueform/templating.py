@@ -1,0 +1,216 @@
+"""The Jinja environment models are rendered with.
+
+``ref()``, ``source()`` and ``this`` render to placeholders that the compiler swaps for quoted
+relation names once every model's config (and so its database) is known; this keeps a model's
+rendering independent of the others, which is what makes the compile cache safe.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.project.model import MacroFile
+
+REF_TOKEN = "\x00ref:{}\x00"
+SOURCE_TOKEN = "\x00source:{}.{}\x00"
+TOKEN_RE = re.compile("\x00(ref|source):([^\x00]+)\x00")
+# Models that only call ref()/source() (most of them) skip Jinja entirely, as dbt's static parser does.
+_SIMPLE_CALL = re.compile(
+    r"""\{\{\s*(?:ref\(\s*(['"])(?P<ref>\w+)\1\s*\)"""
+    r"""|source\(\s*(['"])(?P<src>\w+)\3\s*,\s*(['"])(?P<tbl>\w+)\5\s*\))\s*\}\}"""
+)
+_MISSING = object()
+
+
+@dataclass
+class Rendered:
+    """What rendering one model produced: SQL with placeholders, and what it asked for."""
+
+    sql: str
+    refs: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+class Renderer:
+    """Renders model SQL; one per compile, holding the environment and the macro files."""
+
+    def __init__(
+        self,
+        vars: Mapping[str, Any],
+        macros: tuple[MacroFile, ...],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.vars = dict(vars)
+        self.os_env = os.environ if env is None else env
+        self.env = ImmutableSandboxedEnvironment(
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+        )
+        builtin = resources.files("glueform") / "templates" / "macros" / "builtin.sql"
+        files = [
+            MacroFile(Path("<builtin>/macros/builtin.sql"), builtin.read_text("utf-8")),
+            *macros,
+        ]
+        self.macro_templates = [self._compile(m.text, m.path) for m in files]
+
+    def render(
+        self, text: str, path: Path, name: str, source_exists: Callable[[str, str], bool]
+    ) -> Rendered:
+        out = Rendered("")
+        context = self._context(out, text, path, name, source_exists)
+        if "{%" not in text and "{#" not in text:
+            calls = _SIMPLE_CALL.findall(text)
+            if len(calls) == text.count("{{"):
+                out.sql = _SIMPLE_CALL.sub(lambda m: _static_call(m, context), text)
+                return out
+        try:
+            template = self._compile(text, path)
+            shared: dict[str, Any] = dict(self.env.globals, **context)
+            for macro_template in self.macro_templates:
+                module = macro_template.make_module(shared, shared=True)
+                shared.update(
+                    {k: getattr(module, k) for k in module.__dict__ if not k.startswith("_")}
+                )
+            out.sql = template.render(shared)
+        except UserError:
+            raise
+        except jinja2.TemplateSyntaxError as exc:
+            raise _template_error(exc, exc.lineno, Path(exc.filename or path)) from None
+        except Exception as exc:  # errors raised while rendering: undefined names, bad calls
+            line, where = _template_line(exc, path)
+            raise _template_error(exc, line, where) from None
+        return out
+
+    def _compile(self, text: str, path: Path) -> jinja2.Template:
+        try:
+            code = self.env.compile(text, name=str(path), filename=str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            raise _template_error(exc, exc.lineno, path, text) from None
+        return self.env.template_class.from_code(self.env, code, self.env.globals)
+
+    def _context(
+        self,
+        out: Rendered,
+        text: str,
+        path: Path,
+        name: str,
+        source_exists: Callable[[str, str], bool],
+    ) -> dict[str, Any]:
+        def ref(model: str, version: Any = None) -> str:
+            if model not in out.refs:
+                out.refs.append(model)
+            return REF_TOKEN.format(model)
+
+        def source(source_name: str, table_name: str) -> str:
+            if not source_exists(source_name, table_name):
+                raise UserError(
+                    f"source('{source_name}', '{table_name}') is not declared",
+                    _find_call(text, path, table_name),
+                    hint="declare it under sources: in sources/*.yml",
+                    snippet=_call_snippet(text, table_name),
+                )
+            key = f"{source_name}.{table_name}"
+            if key not in out.sources:
+                out.sources.append(key)
+            return SOURCE_TOKEN.format(source_name, table_name)
+
+        def var(var_name: str, default: Any = _MISSING) -> Any:
+            if var_name in self.vars:
+                return self.vars[var_name]
+            if default is _MISSING:
+                raise UserError(
+                    f"var('{var_name}') has no value",
+                    _find_call(text, path, var_name),
+                    hint="set it under vars: in glueform.yml, pass --var, or give a default",
+                    snippet=_call_snippet(text, var_name),
+                )
+            return default
+
+        def env_var(var_name: str, default: Any = _MISSING) -> Any:
+            if var_name in self.os_env:
+                return self.os_env[var_name]
+            if default is _MISSING:
+                raise UserError(
+                    f"environment variable {var_name} is not set",
+                    _find_call(text, path, var_name),
+                    hint="export it or give env_var() a default",
+                )
+            return default
+
+        def config(**kwargs: Any) -> str:
+            out.config.update(kwargs)
+            return ""
+
+        return {
+            "ref": ref,
+            "source": source,
+            "var": var,
+            "env_var": env_var,
+            "config": config,
+            "this": REF_TOKEN.format(name),
+            "is_incremental": lambda: False,
+            "model_name": name,
+        }
+
+
+def _static_call(match: re.Match[str], context: dict[str, Any]) -> str:
+    if match["ref"]:
+        return str(context["ref"](match["ref"]))
+    return str(context["source"](match["src"], match["tbl"]))
+
+
+def _find_call(text: str, path: Path, needle: str) -> SourceLocation:
+    """Where a call mentioning ``needle`` was written (best effort: the first mention)."""
+    for i, line in enumerate(text.splitlines(), start=1):
+        for quote in ("'", '"'):
+            col = line.find(f"{quote}{needle}{quote}")
+            if col >= 0:
+                return SourceLocation(path, i, col + 2)
+    return SourceLocation(path, 1, 1)
+
+
+def _call_snippet(text: str, needle: str) -> str:
+    for i, line in enumerate(text.splitlines(), start=1):
+        col = max(line.find(f"'{needle}'"), line.find(f'"{needle}"'))
+        if col >= 0:
+            return snippet_at(text, i, col + 2, len(needle))
+    return ""
+
+
+def _template_line(exc: Exception, path: Path) -> tuple[int, Path]:
+    """The template line an exception was raised at, from the frames Jinja rewrote."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename == str(path) or frame.filename.endswith(".sql"):
+            return frame.lineno or 1, Path(frame.filename)
+    return 1, path
+
+
+def _template_error(
+    exc: Exception, line: int | None, path: Path, text: str | None = None
+) -> UserError:
+    line = line or 1
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.UndefinedError):
+        hint = "define it, pass it as a macro argument, or use var() for project values"
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        hint = "check the {{ }}, {% %} and {# #} pairs on or before this line"
+    else:
+        hint = None
+    if text is None and path.is_file():
+        text = path.read_text(encoding="utf-8")
+    snippet = snippet_at(text, line, 1) if text else None
+    return UserError(
+        f"template error: {message}", SourceLocation(path, line, 1), hint=hint, snippet=snippet
+    )

@@ -1,0 +1,133 @@
+"""The library façade: a project bound to a target. It coordinates; the modules do the work.
+
+from glueform import Workspace
+ws = Workspace("example_project")
+result = ws.run(select=["stg_orders+"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from glueform.catalog.store import CatalogStore
+from glueform.compiler import CompileCache, compile_project, sql_for
+from glueform.dag import Graph, Node
+from glueform.errors import SourceLocation, UserError
+from glueform.plan import Plan, build_plan
+from glueform.project import Project, Target, load_project
+from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
+
+CATALOG_FILE = "catalog.db"
+
+
+class Workspace:
+    """One project and one target; every CLI command is one method here."""
+
+    def __init__(
+        self,
+        root: Path | str = ".",
+        target: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+        use_cache: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.target_name = target
+        self.vars = dict(vars or {})
+        self.use_cache = use_cache
+
+    @cached_property
+    def project(self) -> Project:
+        return load_project(self.root, self.vars)
+
+    @cached_property
+    def target(self) -> Target:
+        return self.project.target(self.target_name)
+
+    @cached_property
+    def graph(self) -> Graph:
+        """Compile (through the content-keyed cache) and check the whole project."""
+        cache = CompileCache.load(self.project.root) if self.use_cache else CompileCache()
+        graph = compile_project(self.project, cache)
+        if self.use_cache:
+            cache.save()
+        return graph
+
+    def validate(self) -> Graph:
+        """Everything compile checks, writing nothing but the cache."""
+        return self.graph
+
+    def select(
+        self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None
+    ) -> list[Node]:
+        graph = self.graph
+        return [graph.nodes[n] for n in graph.select(select, exclude)]
+
+    def compile(
+        self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None
+    ) -> list[Path]:
+        """Write each selected model's SQL, in the target engine's dialect, under ``target/compiled``."""
+        from glueform.engines import engine_spec
+
+        dialect = engine_spec(self.target).dialect
+        out_root = self.project.root / "target" / "compiled"
+        written = []
+        for node in self.select(select, exclude):
+            path = out_root / node.rel_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = sql_for(node, self.graph, dialect).rstrip() + "\n"
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+            written.append(path)
+        return written
+
+    @contextmanager
+    def catalog(self) -> Iterator[CatalogStore]:
+        store = CatalogStore(self.target.state_dir / CATALOG_FILE)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def plan(
+        self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None
+    ) -> Plan:
+        names = self.graph.select(select, exclude)
+        with self.catalog() as catalog:
+            return build_plan(self.graph, names, catalog.tables())
+
+    def run(
+        self,
+        select: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        threads: int | None = None,
+        reporter: Reporter | None = None,
+    ) -> RunResult:
+        """Build the selected nodes; each output is committed to the catalog as it succeeds."""
+        from glueform.engines import create_engine
+
+        names = self.graph.select(select, exclude)
+        engine = create_engine(self.target, self.project.root)
+        with self.catalog() as catalog:
+            ctx = RunContext(
+                engine=engine,
+                catalog=catalog,
+                warehouse=self._warehouse(),
+                target_name=self.target.name,
+                threads=threads or self.target.threads,
+                reporter=reporter or SilentReporter(),
+            )
+            return run_nodes(self.graph, names, ctx)
+
+    def _warehouse(self) -> Path:
+        raw = self.target.warehouse
+        if "://" in raw:
+            raise UserError(
+                f"target '{self.target.name}': remote warehouse '{raw}' is not supported by this version",
+                SourceLocation(self.project.config_path, 1, 1),
+                hint="use a local folder for warehouse:",
+            )
+        return (self.project.root / raw).resolve()

@@ -1,0 +1,97 @@
+"""Test helpers: tiny projects written from dicts, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from glueform.cli.main import cli
+
+BASIC_CONFIG = """\
+name: shop
+targets:
+  dev:
+    engine: duckdb
+    threads: 2
+vars:
+  min_amount: 10
+transforms:
+  folders:
+    staging: {materialized: view, tags: [staging]}
+"""
+
+ORDERS_CSV = "order_id,customer_id,amount\n1,1,5\n2,1,20\n3,2,30\n4,3,40\n"
+CUSTOMERS_NDJSON = '{"customer_id": 1, "name": "ada"}\n{"customer_id": 2, "name": "grace"}\n{"customer_id": 3, "name": "linus"}\n'
+
+SOURCES = """\
+sources:
+  - name: raw
+    tables:
+      - name: orders
+        path: data/orders.csv
+      - name: customers
+        path: data/customers.ndjson
+"""
+
+BASIC_MODELS = {
+    "transforms/staging/stg_orders.sql": "select order_id, customer_id, amount from {{ source('raw', 'orders') }} where amount >= {{ var('min_amount') }}\n",
+    "transforms/staging/stg_customers.sql": "select customer_id, name from {{ source('raw', 'customers') }}\n",
+    "transforms/marts/customer_totals.sql": (
+        "{{ config(materialized='table', tags=['nightly']) }}\n"
+        "select c.name, sum(o.amount) as total\n"
+        "from {{ ref('stg_orders') }} o\n"
+        "join {{ ref('stg_customers') }} c using (customer_id)\n"
+        "group by c.name\n"
+    ),
+}
+
+
+def write_project(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root`` and return ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content) if content.startswith("\n") else content)
+    return root
+
+
+def basic_files() -> dict[str, str]:
+    """A small valid shop project: two sources, two staging views, one mart."""
+    return {
+        "glueform.yml": BASIC_CONFIG,
+        "sources/raw.yml": SOURCES,
+        "data/orders.csv": ORDERS_CSV,
+        "data/customers.ndjson": CUSTOMERS_NDJSON,
+        **BASIC_MODELS,
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "shop", basic_files())
+
+
+def glueform(*args: str) -> Result:
+    """Run the CLI in-process, like a shell session."""
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def glueform_json(*args: str) -> Any:
+    result = glueform(*args, "--json")
+    return json.loads(result.stdout)
+
+
+def query(sql: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    with duckdb.connect() as con:
+        return con.execute(sql).fetchall()

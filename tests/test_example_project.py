@@ -1,0 +1,52 @@
+"""The example project doubles as the end-to-end fixture."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import glueform, glueform_json, query
+
+from glueform import Workspace
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("example") / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    return root
+
+
+def test_example_project_runs_and_is_then_up_to_date(shop: Path) -> None:
+    payload = glueform_json("run", "-p", str(shop))
+    assert payload["ok"], [n for n in payload["nodes"] if n["status"] != "success"]
+    assert len(payload["nodes"]) >= 12
+    assert glueform("plan", "-p", str(shop), "--detailed-exitcode").exit_code == 0
+
+
+def test_example_marts_have_the_expected_shape(shop: Path) -> None:
+    with Workspace(shop).catalog() as catalog:
+        tables = catalog.tables()
+    fct = tables["fct_orders"]
+    assert fct.database == "marts" and fct.kind == "table"
+    (orders, distinct_ids) = query(
+        f"select count(*), count(distinct order_id) from read_parquet('{fct.location}/*.parquet')"
+    )[0]
+    assert orders == distinct_ids == 3000
+    customers = tables["dim_customers"]
+    rows = query(f"select count(*) from read_parquet('{customers.location}/*.parquet')")
+    assert rows == [(500,)]
+    assert tables["stg_orders"].kind == "view"
+
+
+def test_example_selectors(shop: Path) -> None:
+    names = [r["name"] for r in glueform_json("ls", "-p", str(shop), "-s", "+fct_orders")]
+    assert names[-1] == "fct_orders" and "stg_orders" in names and "dim_customers" not in names
+    assert all(
+        "staging" in r["tags"] for r in glueform_json("ls", "-p", str(shop), "-s", "tag:staging")
+    )
