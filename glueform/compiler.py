@@ -1,87 +1,37 @@
 """Project -> Graph: render every model, resolve refs and sources, parse, cross-check, fingerprint.
 
-Rendering and parsing are cached by content (``target/cache/compile.pickle``) so that compiling an
-unchanged project does almost no work.
+Rendering and parsing are cached by content (see ``cache.py``).
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
-import pickle
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from glueform import __version__
+from glueform.cache import CompileCache, digest, env_unchanged
 from glueform.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError, snippet_at
 from glueform.project.model import ModelConfig, ModelSpec, Project
-from glueform.sql import TableRef, parse_query, quote_relation, referenced_tables, transpile
-from glueform.templating import TOKEN_RE, Rendered, Renderer, _find_call
-
-CACHE_FILE = Path("target") / "cache" / "compile.pickle"
-
-
-def _digest(*parts: Any) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(
-            part
-            if isinstance(part, bytes)
-            else json.dumps(part, sort_keys=True, default=str).encode()
-        )
-        h.update(b"\x1f")
-    return h.hexdigest()
-
-
-@dataclass
-class CompileCache:
-    """Rendered models keyed by their inputs, and parsed table lists keyed by resolved SQL."""
-
-    path: Path | None = None
-    rendered: dict[str, Rendered] = field(default_factory=dict)
-    tables: dict[str, frozenset[TableRef]] = field(default_factory=dict)
-    dirty: bool = False
-
-    @classmethod
-    def load(cls, project_root: Path) -> CompileCache:
-        path = project_root / CACHE_FILE
-        try:
-            with path.open("rb") as f:
-                version, rendered, tables = pickle.load(f)
-            if version == __version__:
-                return cls(path, rendered, tables)
-        except Exception:  # a missing, stale or corrupt cache is simply rebuilt
-            pass
-        return cls(path)
-
-    def save(self) -> None:
-        if not self.dirty or self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(
-                (__version__, self.rendered, self.tables), f, protocol=pickle.HIGHEST_PROTOCOL
-            )
-        tmp.replace(self.path)
+from glueform.sql import TableRef, parse_query, referenced_tables, transpile
+from glueform.templating import TOKEN_RE, Rendered, Renderer, find_call
 
 
 def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
     """Compile every enabled model of ``project`` into a checked :class:`Graph`."""
     cache = cache if cache is not None else CompileCache()
-    renderer = _LazyRenderer(project)
-    render_key = _digest(
+    renderer = Renderer(project.vars, project.macros)
+    render_key = digest(
         project.vars, [m.text for m in project.macros], project.dialect, __version__
     )
     rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]] = {}
+    used_keys: set[str] = set()
     for spec in project.models.values():
-        key = _digest(render_key, spec.sql, spec.base_config, str(spec.path))
+        key = digest(render_key, spec.sql, spec.base_config, str(spec.path))
+        used_keys.add(key)
         out = cache.rendered.get(key)
-        if out is None:
-            out = renderer.get().render(
+        if out is None or not env_unchanged(out.env):
+            out = renderer.render(
                 spec.sql, spec.path, spec.name, lambda s, t: f"{s}.{t}" in project.sources
             )
             cache.rendered[key] = out
@@ -91,17 +41,18 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
             rendered[spec.name] = (spec, out, config)
 
     relations = {
-        name: quote_relation(config.get("database", project.database), name, project.dialect)
+        name: cache.relation(config.get("database", project.database), name, project.dialect)
         for name, (_, _, config) in rendered.items()
     }
     source_relations = {
-        key: quote_relation(t.source, t.name, project.dialect) for key, t in project.sources.items()
+        key: cache.relation(t.source, t.name, project.dialect) for key, t in project.sources.items()
     }
-    _check_relation_clashes(project, rendered, source_relations)
+    _check_relation_clashes(rendered, relations, source_relations)
     nodes = {
         name: _node(project, spec, out, config, relations, source_relations, cache)
         for name, (spec, out, config) in rendered.items()
     }
+    cache.keep_only(used_keys, {n.sql_hash for n in nodes.values()})
     return Graph.build(nodes, project.sources, project.dialect)
 
 
@@ -110,19 +61,6 @@ def sql_for(node: Node, graph: Graph, dialect: str) -> str:
     if dialect == graph.dialect:
         return node.sql
     return transpile(parse_query(node.sql, graph.dialect, node.path, node.sql), dialect)
-
-
-class _LazyRenderer:
-    """Builds the Jinja environment only when some model needs more than the static fast path."""
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._renderer: Renderer | None = None
-
-    def get(self) -> Renderer:
-        if self._renderer is None:
-            self._renderer = Renderer(self.project.vars, self.project.macros)
-        return self._renderer
 
 
 def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
@@ -142,11 +80,11 @@ def _find_call_location(spec: ModelSpec, needle: str) -> SourceLocation:
 
 
 def _check_relation_clashes(
-    project: Project, rendered: dict[str, Any], source_relations: dict[str, str]
+    rendered: dict[str, Any], relations: dict[str, str], source_relations: dict[str, str]
 ) -> None:
     by_relation = {rel: key for key, rel in source_relations.items()}
-    for name, (spec, _, config) in rendered.items():
-        rel = quote_relation(config.get("database", project.database), name, project.dialect)
+    for name, (spec, _, _) in rendered.items():
+        rel = relations[name]
         if rel in by_relation:
             raise UserError(
                 f"model '{name}' would overwrite source table {by_relation[rel]}",
@@ -173,7 +111,7 @@ def _node(
         return relations[value] if kind == "ref" else source_relations[value]
 
     sql = TOKEN_RE.sub(resolve, out.sql)
-    sql_hash = _digest(sql)
+    sql_hash = digest(sql)
     tables = cache.tables.get(sql_hash)
     if tables is None:
         tables = frozenset(
@@ -183,7 +121,7 @@ def _node(
         cache.dirty = True
     declared = {relations[r] for r in out.refs} | {source_relations[s] for s in out.sources}
     for table in tables:
-        rel = quote_relation(table.db, table.name, project.dialect)
+        rel = cache.relation(table.db, table.name, project.dialect)
         if rel not in declared:
             _undeclared_table(spec, table, rel, relations, source_relations)
     materialized = config.get("materialized", "table")
@@ -201,7 +139,7 @@ def _node(
         sources=tuple(out.sources),
         sql=sql,
         sql_hash=sql_hash,
-        config_hash=_digest(
+        config_hash=digest(
             materialized,
             config.get("database", project.database),
             [(c.name, c.type) for c in columns],
@@ -210,7 +148,7 @@ def _node(
 
 
 def _unknown_ref(project: Project, spec: ModelSpec, ref: str) -> None:
-    loc = _find_call(spec.sql, spec.path, ref)
+    loc = find_call(spec.sql, spec.path, ref)
     close = difflib.get_close_matches(ref, list(project.models), n=1)
     disabled = ref in project.models
     raise UserError(

@@ -10,11 +10,10 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-import networkx as nx
 
 from glueform.errors import SourceLocation, UserError
 from glueform.project.model import Column, SourceTable
@@ -54,20 +53,36 @@ class Node:
 
 @dataclass(frozen=True)
 class Graph:
-    """Nodes by name plus the dependency graph between them."""
+    """Nodes by name plus the dependency graph between them (networkx, built on first use)."""
 
     nodes: Mapping[str, Node]
     sources: Mapping[str, SourceTable]
     dialect: str
-    _g: Any = field(repr=False, compare=False)
+
+    @cached_property
+    def _g(self) -> Any:
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(self.nodes)
+        g.add_edges_from((ref, node.name) for node in self.nodes.values() for ref in node.refs)
+        return g
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_g"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @classmethod
     def build(
         cls, nodes: Mapping[str, Node], sources: Mapping[str, SourceTable], dialect: str
     ) -> Graph:
-        g = nx.DiGraph()
-        g.add_nodes_from(nodes)
-        g.add_edges_from((ref, node.name) for node in nodes.values() for ref in node.refs)
+        """A checked graph: every ref names a node and there is no cycle."""
+        import networkx as nx
+
+        graph = cls(nodes, sources, dialect)
+        g = graph._g
         if not nx.is_directed_acyclic_graph(g):
             cycle = [edge[0] for edge in nx.find_cycle(g)][::-1]  # in the direction of ref()
             start = cycle.index(min(cycle))
@@ -80,10 +95,12 @@ class Graph:
                 _ref_location(first, cycle[1 % len(cycle)]),
                 hint="a model cannot read itself through its own downstream; break one ref()",
             )
-        return cls(nodes, sources, dialect, g)
+        return graph
 
     def topological(self, names: Iterable[str] | None = None) -> list[str]:
         """Names in build order (ties broken by name, so the order is stable)."""
+        import networkx as nx
+
         wanted = set(self.nodes if names is None else names)
         return [n for n in nx.lexicographical_topological_sort(self._g) if n in wanted]
 

@@ -184,6 +184,7 @@ def _walk(
         except BaseException:
             for future in running:
                 future.cancel()
+            ctx.engine.interrupt()
             raise
 
 

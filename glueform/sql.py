@@ -1,18 +1,19 @@
 """The one module that knows sqlglot: parse, find tables, quote names, transpile.
 
-Errors in a model's SQL are mapped back to the line of the original .sql file.
+Errors in a model's SQL are mapped back to the line of the original .sql file. sqlglot is
+imported inside the functions: a fully cached compile never needs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from typing import TYPE_CHECKING
 
 from glueform.errors import SourceLocation, UserError, snippet_at
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 
 @dataclass(frozen=True)
@@ -28,24 +29,36 @@ class TableRef:
 
 def quote_relation(database: str, name: str, dialect: str) -> str:
     """A fully quoted ``database.name`` in ``dialect``."""
+    from sqlglot import exp
+
     return exp.table_(name, db=database, quoted=True).sql(dialect=dialect)
 
 
 def quote_identifier(name: str, dialect: str) -> str:
+    from sqlglot import exp
+
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
 def string_literal(value: str, dialect: str) -> str:
+    from sqlglot import exp
+
     return exp.Literal.string(value).sql(dialect=dialect)
 
 
 def literal(value: object, dialect: str) -> str:
     """A Python value (str, number, bool, list, dict) as a SQL literal."""
+    from sqlglot import exp
+
     return exp.convert(value).sql(dialect=dialect)
 
 
 def parse_query(sql: str, dialect: str, path: Path, original: str) -> exp.Query:
     """Parse one model's rendered SQL; it must be exactly one query (SELECT/WITH/UNION...)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
     try:
         statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
     except (ParseError, TokenError) as exc:
@@ -64,6 +77,8 @@ def parse_query(sql: str, dialect: str, path: Path, original: str) -> exp.Query:
 
 def referenced_tables(query: exp.Expression) -> set[TableRef]:
     """Tables the query reads, leaving out its own CTEs and table functions."""
+    from sqlglot import exp
+
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     found: set[TableRef] = set()
     for table in query.find_all(exp.Table):

@@ -12,15 +12,16 @@ import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from glueform.errors import SourceLocation, UserError, snippet_at
 from glueform.project.model import MacroFile
+
+if TYPE_CHECKING:
+    import jinja2
 
 REF_TOKEN = "\x00ref:{}\x00"
 SOURCE_TOKEN = "\x00source:{}.{}\x00"
@@ -41,6 +42,7 @@ class Rendered:
     refs: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)  # env_var() reads, for the cache
 
 
 class Renderer:
@@ -54,15 +56,26 @@ class Renderer:
     ) -> None:
         self.vars = dict(vars)
         self.os_env = os.environ if env is None else env
-        self.env = ImmutableSandboxedEnvironment(
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+        self.macros = macros
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """Jinja is only imported when a model needs more than the static fast path."""
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        return ImmutableSandboxedEnvironment(
+            undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
         )
+
+    @cached_property
+    def macro_templates(self) -> list[jinja2.Template]:
         builtin = resources.files("glueform") / "templates" / "macros" / "builtin.sql"
         files = [
             MacroFile(Path("<builtin>/macros/builtin.sql"), builtin.read_text("utf-8")),
-            *macros,
+            *self.macros,
         ]
-        self.macro_templates = [self._compile(m.text, m.path) for m in files]
+        return [self._compile(m.text, m.path) for m in files]
 
     def render(
         self, text: str, path: Path, name: str, source_exists: Callable[[str, str], bool]
@@ -74,6 +87,8 @@ class Renderer:
             if len(calls) == text.count("{{"):
                 out.sql = _SIMPLE_CALL.sub(lambda m: _static_call(m, context), text)
                 return out
+        import jinja2
+
         try:
             template = self._compile(text, path)
             shared: dict[str, Any] = dict(self.env.globals, **context)
@@ -93,6 +108,8 @@ class Renderer:
         return out
 
     def _compile(self, text: str, path: Path) -> jinja2.Template:
+        import jinja2
+
         try:
             code = self.env.compile(text, name=str(path), filename=str(path))
         except jinja2.TemplateSyntaxError as exc:
@@ -116,7 +133,7 @@ class Renderer:
             if not source_exists(source_name, table_name):
                 raise UserError(
                     f"source('{source_name}', '{table_name}') is not declared",
-                    _find_call(text, path, table_name),
+                    find_call(text, path, table_name),
                     hint="declare it under sources: in sources/*.yml",
                     snippet=_call_snippet(text, table_name),
                 )
@@ -131,19 +148,20 @@ class Renderer:
             if default is _MISSING:
                 raise UserError(
                     f"var('{var_name}') has no value",
-                    _find_call(text, path, var_name),
+                    find_call(text, path, var_name),
                     hint="set it under vars: in glueform.yml, pass --var, or give a default",
                     snippet=_call_snippet(text, var_name),
                 )
             return default
 
         def env_var(var_name: str, default: Any = _MISSING) -> Any:
+            out.env[var_name] = self.os_env.get(var_name)
             if var_name in self.os_env:
                 return self.os_env[var_name]
             if default is _MISSING:
                 raise UserError(
                     f"environment variable {var_name} is not set",
-                    _find_call(text, path, var_name),
+                    find_call(text, path, var_name),
                     hint="export it or give env_var() a default",
                 )
             return default
@@ -170,7 +188,7 @@ def _static_call(match: re.Match[str], context: dict[str, Any]) -> str:
     return str(context["source"](match["src"], match["tbl"]))
 
 
-def _find_call(text: str, path: Path, needle: str) -> SourceLocation:
+def find_call(text: str, path: Path, needle: str) -> SourceLocation:
     """Where a call mentioning ``needle`` was written (best effort: the first mention)."""
     for i, line in enumerate(text.splitlines(), start=1):
         for quote in ("'", '"'):
@@ -200,6 +218,8 @@ def _template_line(exc: Exception, path: Path) -> tuple[int, Path]:
 def _template_error(
     exc: Exception, line: int | None, path: Path, text: str | None = None
 ) -> UserError:
+    import jinja2
+
     line = line or 1
     message = getattr(exc, "message", None) or str(exc)
     if isinstance(exc, jinja2.UndefinedError):

@@ -13,12 +13,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from glueform import __version__
+from glueform.cache import CompileCache, digest
 from glueform.catalog.store import CatalogStore
-from glueform.compiler import CompileCache, compile_project, sql_for
+from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
 from glueform.plan import Plan, build_plan
 from glueform.project import Project, Target, load_project
+from glueform.project.loader import input_files
 from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 
 CATALOG_FILE = "catalog.db"
@@ -40,21 +43,39 @@ class Workspace:
         self.use_cache = use_cache
 
     @cached_property
+    def _compiled(self) -> tuple[Project, Graph]:
+        """Load and compile through the content-keyed cache (see ``cache.py``)."""
+        root = self.root.resolve()
+        if not self.use_cache:
+            project = load_project(root, self.vars)
+            return project, compile_project(project)
+        cache = CompileCache.load(root)
+        key = digest(
+            __version__,
+            self.vars,
+            *[part for f in input_files(root) if f.is_file() for part in (str(f), f.read_bytes())],
+        )
+        reused = cache.reuse(key)
+        if reused is not None:
+            return reused
+        project = load_project(root, self.vars, cache.validated)
+        graph = compile_project(project, cache)
+        env_used = {k: v for r in cache.rendered.values() for k, v in r.env.items()}
+        cache.remember(key, project, graph, env_used)
+        cache.save()
+        return project, graph
+
+    @property
     def project(self) -> Project:
-        return load_project(self.root, self.vars)
+        return self._compiled[0]
+
+    @property
+    def graph(self) -> Graph:
+        return self._compiled[1]
 
     @cached_property
     def target(self) -> Target:
         return self.project.target(self.target_name)
-
-    @cached_property
-    def graph(self) -> Graph:
-        """Compile (through the content-keyed cache) and check the whole project."""
-        cache = CompileCache.load(self.project.root) if self.use_cache else CompileCache()
-        graph = compile_project(self.project, cache)
-        if self.use_cache:
-            cache.save()
-        return graph
 
     def validate(self) -> Graph:
         """Everything compile checks, writing nothing but the cache."""

@@ -234,6 +234,12 @@ def run(
     ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], threads: int | None
 ) -> int:
     """Build the selected models in dependency order, independent ones in parallel."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:  # SIGTERM ends the run like Ctrl-C: cleanly
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     console = ctx.console()
     result = ctx.workspace().run(select, exclude, threads=threads, reporter=console)
     console.run_result(result)
@@ -242,3 +248,7 @@ def run(
 
 def main() -> None:
     cli(prog_name="glueform")
+
+
+if __name__ == "__main__":
+    main()

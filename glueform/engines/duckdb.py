@@ -19,6 +19,7 @@ from glueform.project.model import SourceTable, Target
 from glueform.sql import literal, quote_identifier, quote_relation, string_literal
 
 DIALECT = "duckdb"
+DATA_FILE = "data_0.parquet"
 _READERS = {
     "parquet": "read_parquet",
     "csv": "read_csv",
@@ -37,6 +38,8 @@ class DuckDBEngine:
         self.project_root = project_root
         self._conn: Any = None
         self._local = threading.local()
+        self._cursors: list[Any] = []
+        self._lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -47,7 +50,14 @@ class DuckDBEngine:
         for key, value in self.target.settings.items():
             self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
 
+    def interrupt(self) -> None:
+        """Stop queries in flight (on Ctrl-C) so the run ends now, committing nothing more."""
+        with self._lock:
+            for cur in self._cursors:
+                cur.interrupt()
+
     def close(self) -> None:
+        self._cursors.clear()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -57,6 +67,8 @@ class DuckDBEngine:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self._local.cursor = self._conn.cursor()
+            with self._lock:
+                self._cursors.append(cur)
         return cur
 
     def execute(self, sql: str) -> list[tuple[Any, ...]]:
@@ -85,7 +97,9 @@ class DuckDBEngine:
             self._create_view(record.database, record.name, record.view_sql)
         else:
             assert record.location is not None
-            self._create_view(record.database, record.name, _parquet_scan(record.location))
+            self._create_view(
+                record.database, record.name, _parquet_scan(record.location + "/*.parquet")
+            )
 
     def _create_view(self, database: str, name: str, select_sql: str) -> None:
         self.execute(
@@ -99,9 +113,11 @@ class DuckDBEngine:
             self._create_view(node.database, node.name, sql)
             return BuildOutput(rows=None, location=None, view_sql=sql)
         Path(location).mkdir(parents=True, exist_ok=True)
-        target_file = string_literal(f"{location}/data_0.parquet", DIALECT)
-        rows = self.execute(f"COPY ({sql}) TO {target_file} (FORMAT parquet)")
-        self._create_view(node.database, node.name, _parquet_scan(location))
+        target_file = f"{location}/{DATA_FILE}"
+        rows = self.execute(
+            f"COPY ({sql}) TO {string_literal(target_file, DIALECT)} (FORMAT parquet)"
+        )
+        self._create_view(node.database, node.name, _parquet_scan(target_file))
         return BuildOutput(rows=int(rows[0][0]) if rows else None, location=location, view_sql=None)
 
     def discard(self, location: str) -> None:
@@ -109,8 +125,8 @@ class DuckDBEngine:
         shutil.rmtree(location, ignore_errors=True)
 
 
-def _parquet_scan(location: str) -> str:
-    return f"SELECT * FROM read_parquet({string_literal(location + '/*.parquet', DIALECT)})"
+def _parquet_scan(files: str) -> str:
+    return f"SELECT * FROM read_parquet({string_literal(files, DIALECT)})"
 
 
 def _literal(value: Any) -> str:

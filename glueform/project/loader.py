@@ -35,9 +35,38 @@ FORMATS_BY_SUFFIX = {
 COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2")
 
 
-def load_project(root: Path | str, vars: Mapping[str, Any] | None = None) -> Project:
-    """Read ``glueform.yml`` and every file it implies; raise :class:`UserError` on mistakes."""
+SOURCE_GLOBS = ("sources/*.yml", "sources/*.yaml")
+TRANSFORM_DOC_GLOBS = ("transforms/**/*.yml", "transforms/**/*.yaml")
+MODEL_GLOB = "transforms/**/*.sql"
+MACRO_GLOB = "macros/*.sql"
+
+
+def _glob(root: Path, *patterns: str) -> list[Path]:
+    return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+
+
+def input_files(root: Path) -> list[Path]:
+    """Every file a project is loaded from (what the compile cache keys on)."""
+    return [
+        root / PROJECT_FILE,
+        *_glob(root, *SOURCE_GLOBS),
+        *_glob(root, MODEL_GLOB, *TRANSFORM_DOC_GLOBS),
+        *_glob(root, MACRO_GLOB),
+    ]
+
+
+def load_project(
+    root: Path | str,
+    vars: Mapping[str, Any] | None = None,
+    validated: set[str] | None = None,
+) -> Project:
+    """Read ``glueform.yml`` and every file it implies; raise :class:`UserError` on mistakes.
+
+    ``validated`` holds digests of YAML texts that already passed their schema (the cache's);
+    they are not validated again, and newly validated ones are added.
+    """
     root = Path(root).resolve()
+    checked = _Checker(validated if validated is not None else set())
     config_path = root / PROJECT_FILE
     if not config_path.is_file():
         raise UserError(
@@ -45,7 +74,7 @@ def load_project(root: Path | str, vars: Mapping[str, Any] | None = None) -> Pro
             hint="run glueform in a project folder, pass -p DIR, or create one with 'glueform init DIR'",
         )
     doc = load_yaml(config_path)
-    validate(doc, "project")
+    checked(doc, "project")
     data = doc.data
     name = data["name"]
     targets = _targets(root, doc)
@@ -58,7 +87,7 @@ def load_project(root: Path | str, vars: Mapping[str, Any] | None = None) -> Pro
         )
     transforms_cfg = data.get("transforms", {})
     models = _models(root, transforms_cfg.get("defaults", {}), transforms_cfg.get("folders", {}))
-    _apply_transform_docs(root, models)
+    _apply_transform_docs(root, models, checked)
     return Project(
         root=root,
         name=name,
@@ -67,11 +96,9 @@ def load_project(root: Path | str, vars: Mapping[str, Any] | None = None) -> Pro
         targets=targets,
         default_target=default_target,
         vars={**data.get("vars", {}), **(vars or {})},
-        sources=_sources(root),
+        sources=_sources(root, checked),
         models=models,
-        macros=tuple(
-            MacroFile(p, p.read_text(encoding="utf-8")) for p in sorted(root.glob("macros/*.sql"))
-        ),
+        macros=tuple(MacroFile(p, p.read_text(encoding="utf-8")) for p in _glob(root, MACRO_GLOB)),
         config_path=config_path,
     )
 
@@ -91,11 +118,26 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
     }
 
 
-def _sources(root: Path) -> dict[str, SourceTable]:
+class _Checker:
+    """Schema validation that skips YAML texts validated before."""
+
+    def __init__(self, validated: set[str]) -> None:
+        self.validated = validated
+
+    def __call__(self, doc: YamlDoc, kind: str) -> None:
+        from glueform.cache import digest
+
+        key = digest(kind, doc.text)
+        if key not in self.validated:
+            validate(doc, kind)
+            self.validated.add(key)
+
+
+def _sources(root: Path, checked: _Checker) -> dict[str, SourceTable]:
     tables: dict[str, SourceTable] = {}
-    for path in sorted(root.glob("sources/*.yml")) + sorted(root.glob("sources/*.yaml")):
+    for path in _glob(root, *SOURCE_GLOBS):
         doc = load_yaml(path)
-        validate(doc, "sources")
+        checked(doc, "sources")
         for i, source in enumerate(doc.data["sources"]):
             for j, table in enumerate(source["tables"]):
                 at = ("sources", i, "tables", j)
@@ -174,7 +216,7 @@ def _models(
     models: dict[str, ModelSpec] = {}
     base = root / "transforms"
     ordered_folders = sorted(folders, key=len)
-    for path in sorted(base.rglob("*.sql")):
+    for path in _glob(root, MODEL_GLOB):
         rel = path.relative_to(base).as_posix()
         name = path.stem
         if name in models:
@@ -197,17 +239,14 @@ def _models(
     return models
 
 
-def _apply_transform_docs(root: Path, models: dict[str, ModelSpec]) -> None:
+def _apply_transform_docs(root: Path, models: dict[str, ModelSpec], checked: _Checker) -> None:
     """Merge ``transforms/**/*.yml`` (descriptions, columns, config) into the model specs."""
     from dataclasses import replace
 
     seen: dict[str, SourceLocation] = {}
-    files = sorted((root / "transforms").rglob("*.yml")) + sorted(
-        (root / "transforms").rglob("*.yaml")
-    )
-    for path in files:
+    for path in _glob(root, *TRANSFORM_DOC_GLOBS):
         doc = load_yaml(path)
-        validate(doc, "transforms")
+        checked(doc, "transforms")
         for i, entry in enumerate(doc.data["transforms"]):
             name = entry["name"]
             loc = doc.location(("transforms", i, "name"))
