@@ -59,7 +59,7 @@ def test_killed_run_changes_nothing(tmp_path: Path, sig: signal.Signals) -> None
 
     after = tables(root)
     assert after["slow"] == before["slow"], "the killed build must not become current"
-    for name, (location, _) in after.items():
+    for location, _ in after.values():
         if location:
             assert query(f"select count(*) from read_parquet('{location}/*.parquet')")[0][0] > 0
     # the run finished what it could before the signal, and nothing half-done is current
