@@ -17,7 +17,9 @@ from glueform.catalog.store import CatalogStore, TableRecord
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput, Engine
+from glueform.errors import UserError
 from glueform.plan import upstream_fingerprints
+from glueform.project.model import SourceTable
 
 
 @dataclass(frozen=True)
@@ -103,24 +105,39 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
 
 def _prepare(graph: Graph, todo: set[str], built: dict[str, TableRecord], engine: Engine) -> None:
     """Register what the selected nodes read but this run does not build."""
-    engine.create_databases(
-        {graph.nodes[n].database for n in todo}
-        | {r.database for r in built.values()}
-        | {t.source for t in graph.sources.values()}
-    )
-    needed_sources = {s for n in todo for s in graph.nodes[n].sources}
-    for key in sorted(needed_sources):
-        engine.register_source(graph.sources[key])
-    outside: set[str] = set()
-    for name in todo:
-        outside |= {u for u in graph.upstream(name) if u not in todo}
-    for name in graph.topological(outside):
-        if name in built:
-            for key in graph.nodes[name].sources:
-                if key not in needed_sources:
-                    needed_sources.add(key)
-                    engine.register_source(graph.sources[key])
-            engine.register_output(built[name])
+    databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
+    engine.create_databases(databases | {t.source for t in graph.sources.values()})
+    outside = {u for name in todo for u in graph.upstream(name)} - todo
+    registered: set[str] = set()
+    for name in [*graph.topological(outside), *sorted(todo)]:
+        for key in graph.nodes[name].sources:
+            if key not in registered:
+                registered.add(key)
+                _register_source(engine, graph.sources[key])
+        if name in outside and name in built:
+            _register_output(engine, built[name])
+
+
+def _register_source(engine: Engine, table: SourceTable) -> None:
+    try:
+        engine.register_source(table)
+    except Exception as exc:
+        raise UserError(
+            f"cannot read source {table.key}: {_engine_message(exc)}",
+            table.location,
+            hint="check the table's path, format and reader options in its sources/*.yml",
+        ) from exc
+
+
+def _register_output(engine: Engine, record: TableRecord) -> None:
+    try:
+        engine.register_output(record)
+    except Exception as exc:
+        raise UserError(
+            f"the current version of {record.database}.{record.name} cannot be read: "
+            f"{_engine_message(exc)}",
+            hint=f"rebuild it: glueform run -s {record.name}",
+        ) from exc
 
 
 def _walk(

@@ -176,3 +176,30 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     root = project_with(tmp_path, **{"transforms/bad.sql": "select * from {{ ref('nope') }}\n"})
     with pytest.raises(UserError):
         glueform("validate", "-p", str(root), "--debug")
+
+
+def test_bad_reader_option_points_at_the_source(tmp_path: Path) -> None:
+    sources = (
+        "sources:\n  - name: raw\n    tables:\n"
+        "      - name: orders\n        path: data/orders.csv\n        options: {delimiter: ','}\n"
+        "      - name: customers\n        path: data/customers.ndjson\n"
+    )
+    root = project_with(tmp_path, **{"sources/raw.yml": sources})
+    err = check_error(
+        root, "raw.yml:4:9", "cannot read source raw.orders", "delimiter", command="run"
+    )
+    assert "reader options" in err
+
+
+def test_deleted_table_data_is_a_clear_error(tmp_path: Path) -> None:
+    import shutil
+
+    root = project_with(
+        tmp_path, **{"transforms/top.sql": "select * from {{ ref('customer_totals') }}"}
+    )
+    assert glueform("run", "-p", str(root)).exit_code == 0
+    shutil.rmtree(root / "warehouse")
+    result = glueform("run", "-p", str(root), "-s", "top")
+    assert result.exit_code == 2
+    assert "shop.customer_totals cannot be read" in result.stderr
+    assert "glueform run -s customer_totals" in result.stderr
