@@ -92,7 +92,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     engine.open()
     try:
         _prepare(graph, todo, built, engine)
-        _walk(graph, todo, built, run_id, ctx, result)
+        _Walk(graph, todo, built, run_id, ctx, result).run()
     except BaseException:
         catalog.finish_run(run_id, "cancelled")
         raise
@@ -140,69 +140,103 @@ def _register_output(engine: Engine, record: TableRecord) -> None:
         ) from exc
 
 
-def _walk(
-    graph: Graph,
-    todo: set[str],
-    built: dict[str, TableRecord],
-    run_id: str,
-    ctx: RunContext,
-    result: RunResult,
-) -> None:
-    waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
-    ready = sorted(n for n, deps in waiting.items() if not deps)
-    running: dict[Future[_Built], str] = {}
-    finished: set[str] = set()
-    threads = ctx.threads if ctx.engine.SUPPORTS_PARALLEL_BUILDS else 1
-    with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="glueform") as pool:
-        try:
-            while ready or running:
-                while ready:
-                    name = ready.pop(0)
-                    missing = [p for p in graph.parents(name) if p not in todo and p not in built]
-                    if missing:
-                        _finish(
-                            ctx,
-                            result,
-                            run_id,
-                            _failed(
-                                graph.nodes[name],
-                                f"upstream {missing[0]} has never been built; select it too (e.g. +{name})",
-                                0.0,
-                            ),
-                            finished,
-                        )
-                        _skip_descendants(graph, name, todo, finished, ctx, result, run_id)
-                        continue
-                    running[pool.submit(_build, graph, graph.nodes[name], run_id, ctx)] = name
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    name = running.pop(future)
-                    built_node = future.result()
-                    node_result = built_node.result
-                    if built_node.output is not None:
-                        _commit(
-                            graph,
-                            graph.nodes[name],
-                            built_node.output,
-                            built.get(name),
-                            run_id,
-                            ctx,
-                        )
-                    _finish(ctx, result, run_id, node_result, finished)
-                    if node_result.status != "success":
-                        _skip_descendants(graph, name, todo, finished, ctx, result, run_id)
-                        continue
-                    for child in graph.children(name):
-                        if child in waiting and child not in finished:
-                            waiting[child].discard(name)
-                            if not waiting[child]:
-                                ready.append(child)
-                    ready.sort()
-        except BaseException:
-            for future in running:
-                future.cancel()
-            ctx.engine.interrupt()
-            raise
+class _Walk:
+    """One parallel walk of the DAG: the main thread schedules, commits and records."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        todo: set[str],
+        built: dict[str, TableRecord],
+        run_id: str,
+        ctx: RunContext,
+        result: RunResult,
+    ) -> None:
+        self.graph, self.todo, self.built = graph, todo, built
+        self.run_id, self.ctx, self.result = run_id, ctx, result
+        self.waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
+        self.ready = sorted(n for n, deps in self.waiting.items() if not deps)
+        self.finished: set[str] = set()
+
+    def run(self) -> None:
+        threads = self.ctx.threads if self.ctx.engine.SUPPORTS_PARALLEL_BUILDS else 1
+        running: dict[Future[_Built], str] = {}
+        with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="glueform") as pool:
+            try:
+                while self.ready or running:
+                    for name in self._take_ready():
+                        node = self.graph.nodes[name]
+                        running[pool.submit(_build, self.graph, node, self.run_id, self.ctx)] = name
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._done(running.pop(future), future.result())
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                self.ctx.engine.interrupt()
+                raise
+
+    def _take_ready(self) -> list[str]:
+        """Ready nodes to submit; one whose upstream was never built fails here instead."""
+        ready, self.ready = self.ready, []
+        out = []
+        for name in ready:
+            missing = [
+                p for p in self.graph.parents(name) if p not in self.todo and p not in self.built
+            ]
+            if missing:
+                message = (
+                    f"upstream {missing[0]} has never been built; select it too (e.g. +{name})"
+                )
+                self._record(_failed(self.graph.nodes[name], message, 0.0))
+                self._skip_descendants(name)
+            else:
+                out.append(name)
+        return out
+
+    def _done(self, name: str, built: _Built) -> None:
+        if built.output is not None:
+            _commit(
+                self.graph,
+                self.graph.nodes[name],
+                built.output,
+                self.built.get(name),
+                self.run_id,
+                self.ctx,
+            )
+        self._record(built.result)
+        if built.result.status != "success":
+            self._skip_descendants(name)
+            return
+        for child in self.graph.children(name):
+            if child in self.waiting and child not in self.finished:
+                self.waiting[child].discard(name)
+                if not self.waiting[child]:
+                    self.ready.append(child)
+        self.ready.sort()
+
+    def _record(self, res: NodeResult) -> None:
+        self.finished.add(res.name)
+        self.result.results.append(res)
+        self.ctx.catalog.record_node_run(
+            self.run_id, res.name, res.status, res.rows, res.seconds, res.message
+        )
+        self.ctx.reporter.node_finished(res)
+
+    def _skip_descendants(self, name: str) -> None:
+        for child in self.graph.topological(self.graph.downstream(name) & self.todo):
+            if child not in self.finished:
+                node = self.graph.nodes[child]
+                message = f"upstream {name} failed"
+                self._record(
+                    NodeResult(
+                        child,
+                        "skipped",
+                        message=message,
+                        path=node.rel_path,
+                        materialized=node.materialized,
+                    )
+                )
 
 
 @dataclass(frozen=True)
@@ -256,42 +290,6 @@ def _commit(
             built_at=time.time(),
         )
     )
-
-
-def _finish(
-    ctx: RunContext, result: RunResult, run_id: str, res: NodeResult, finished: set[str]
-) -> None:
-    finished.add(res.name)
-    result.results.append(res)
-    ctx.catalog.record_node_run(run_id, res.name, res.status, res.rows, res.seconds, res.message)
-    ctx.reporter.node_finished(res)
-
-
-def _skip_descendants(
-    graph: Graph,
-    name: str,
-    todo: set[str],
-    finished: set[str],
-    ctx: RunContext,
-    result: RunResult,
-    run_id: str,
-) -> None:
-    for child in graph.topological(graph.downstream(name) & todo):
-        if child not in finished:
-            node = graph.nodes[child]
-            _finish(
-                ctx,
-                result,
-                run_id,
-                NodeResult(
-                    child,
-                    "skipped",
-                    message=f"upstream {name} failed",
-                    path=node.rel_path,
-                    materialized=node.materialized,
-                ),
-                finished,
-            )
 
 
 def _failed(node: Node, message: str, seconds: float) -> NodeResult:
