@@ -44,6 +44,16 @@ def digest(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def code_stamp() -> str:
+    """Changes whenever glueform's own code does: a cache never outlives the classes it pickled."""
+    package = Path(__file__).resolve().parent
+    stats = sorted(
+        (str(p.relative_to(package)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in package.rglob("*.py")
+    )
+    return digest(__version__, stats)
+
+
 def env_unchanged(used: Mapping[str, str | None]) -> bool:
     return all(os.environ.get(name) == value for name, value in used.items())
 
@@ -72,7 +82,7 @@ class CompileCache:
         try:
             with path.open("rb") as f:
                 version, state = pickle.load(f)
-            if version == __version__:
+            if version == code_stamp():
                 return cls(path, **state)
         except Exception:  # noqa: S110 - any unreadable cache is rebuilt
             pass
@@ -91,7 +101,7 @@ class CompileCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as f:
-            pickle.dump((__version__, state), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((code_stamp(), state), f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.path)
         self.dirty = False
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import heapq
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,68 +54,50 @@ class Node:
 
 @dataclass(frozen=True)
 class Graph:
-    """Nodes by name plus the dependency graph between them (networkx, built on first use)."""
+    """Nodes by name, the dependency edges between them, and a stable build order.
+
+    Ordering and reachability are plain dict walks (the run path never pays networkx's import);
+    networkx finds and prints the path of a cycle.
+    """
 
     nodes: Mapping[str, Node]
     sources: Mapping[str, SourceTable]
     dialect: str
-
-    @cached_property
-    def _g(self) -> Any:
-        import networkx as nx
-
-        g = nx.DiGraph()
-        g.add_nodes_from(self.nodes)
-        g.add_edges_from((ref, node.name) for node in self.nodes.values() for ref in node.refs)
-        return g
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_g"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+    order: tuple[str, ...]
 
     @classmethod
     def build(
         cls, nodes: Mapping[str, Node], sources: Mapping[str, SourceTable], dialect: str
     ) -> Graph:
         """A checked graph: every ref names a node and there is no cycle."""
-        import networkx as nx
+        return cls(nodes, sources, dialect, _build_order(nodes))
 
-        graph = cls(nodes, sources, dialect)
-        g = graph._g
-        if not nx.is_directed_acyclic_graph(g):
-            cycle = [edge[0] for edge in nx.find_cycle(g)][::-1]  # in the direction of ref()
-            start = cycle.index(min(cycle))
-            cycle = cycle[start:] + cycle[:start]
-            first = nodes[cycle[0]]
-            raise UserError(
-                "dependency cycle: "
-                + " -> ".join([*cycle, cycle[0]])
-                + " (each model refs the next)",
-                _ref_location(first, cycle[1 % len(cycle)]),
-                hint="a model cannot read itself through its own downstream; break one ref()",
-            )
-        return graph
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {name: [] for name in self.nodes}
+        for node in self.nodes.values():
+            for ref in node.refs:
+                children[ref].append(node.name)
+        return children
 
     def topological(self, names: Iterable[str] | None = None) -> list[str]:
         """Names in build order (ties broken by name, so the order is stable)."""
-        import networkx as nx
-
-        wanted = set(self.nodes if names is None else names)
-        return [n for n in nx.lexicographical_topological_sort(self._g) if n in wanted]
+        if names is None:
+            return list(self.order)
+        wanted = set(names)
+        return [n for n in self.order if n in wanted]
 
     def downstream(self, name: str, depth: int | None = None) -> set[str]:
-        return _reach(self._g.successors, name, depth)
+        return _reach(self.children, name, depth)
 
     def upstream(self, name: str, depth: int | None = None) -> set[str]:
-        return _reach(self._g.predecessors, name, depth)
+        return _reach(self.parents, name, depth)
 
     def parents(self, name: str) -> list[str]:
-        return list(self._g.predecessors(name))
+        return list(self.nodes[name].refs)
 
     def children(self, name: str) -> list[str]:
-        return list(self._g.successors(name))
+        return self._children[name]
 
     def select(
         self, select: Iterable[str] | None = None, exclude: Iterable[str] | None = None
@@ -196,6 +179,44 @@ def _ref_location(node: Node, ref: str) -> SourceLocation:
             if col >= 0:
                 return SourceLocation(node.path, i, col + 1)
     return node.location
+
+
+def _build_order(nodes: Mapping[str, Node]) -> tuple[str, ...]:
+    """Kahn's algorithm, smallest name first among the ready: the same order on every run."""
+    pending = {name: len(node.refs) for name, node in nodes.items()}
+    children: dict[str, list[str]] = {name: [] for name in nodes}
+    for node in nodes.values():
+        for ref in node.refs:
+            children[ref].append(node.name)
+    ready = [name for name, count in pending.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = heapq.heappop(ready)
+        order.append(name)
+        for child in children[name]:
+            pending[child] -= 1
+            if pending[child] == 0:
+                heapq.heappush(ready, child)
+    if len(order) < len(nodes):
+        _raise_cycle(nodes, {n for n in nodes if n not in set(order)})
+    return tuple(order)
+
+
+def _raise_cycle(nodes: Mapping[str, Node], stuck: set[str]) -> None:
+    import networkx as nx
+
+    g = nx.DiGraph(
+        (ref, node.name) for node in nodes.values() for ref in node.refs if node.name in stuck
+    )
+    cycle = [edge[0] for edge in nx.find_cycle(g)][::-1]  # in the direction of ref()
+    start = cycle.index(min(cycle))
+    cycle = cycle[start:] + cycle[:start]
+    raise UserError(
+        "dependency cycle: " + " -> ".join([*cycle, cycle[0]]) + " (each model refs the next)",
+        _ref_location(nodes[cycle[0]], cycle[1 % len(cycle)]),
+        hint="a model cannot read itself through its own downstream; break one ref()",
+    )
 
 
 def _reach(step: Any, start: str, depth: int | None) -> set[str]:

@@ -20,6 +20,9 @@ from glueform.sql import literal, quote_identifier, quote_relation, string_liter
 
 DIALECT = "duckdb"
 DATA_FILE = "data_0.parquet"
+# Tables are unordered sets (as on Spark): not keeping scan order makes COPY faster and leaner.
+# A query's own ORDER BY is still honoured.
+DEFAULT_SETTINGS = {"preserve_insertion_order": False}
 _READERS = {
     "parquet": "read_parquet",
     "csv": "read_csv",
@@ -47,7 +50,7 @@ class DuckDBEngine:
         import duckdb
 
         self._conn = duckdb.connect(":memory:")
-        for key, value in self.target.settings.items():
+        for key, value in {**DEFAULT_SETTINGS, **self.target.settings}.items():
             self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
 
     def interrupt(self) -> None:
