@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from glueform.catalog.store import TableRecord
+from glueform.catalog.model import NodeState
 from glueform.dag import Graph
 from glueform.project.model import SourceTable
 
@@ -72,7 +72,7 @@ def upstream_fingerprints(graph: Graph, name: str) -> dict[str, str]:
     return fps
 
 
-def build_plan(graph: Graph, selected: Sequence[str], built: Mapping[str, TableRecord]) -> Plan:
+def build_plan(graph: Graph, selected: Sequence[str], built: Mapping[str, NodeState]) -> Plan:
     changes = []
     for name in selected:
         node = graph.nodes[name]
@@ -91,7 +91,7 @@ def build_plan(graph: Graph, selected: Sequence[str], built: Mapping[str, TableR
     return Plan(tuple(changes), orphans)
 
 
-def _reasons(graph: Graph, name: str, record: TableRecord | None) -> list[str]:
+def _reasons(graph: Graph, name: str, record: NodeState | None) -> list[str]:
     node = graph.nodes[name]
     if record is None:
         return ["new"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from glueform.catalog.store import CatalogStore, TableRecord
+from glueform.catalog import MANAGED_TABLE, VIRTUAL_VIEW, CatalogStore, CatalogTable, NodeState
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput, Engine
@@ -88,7 +88,12 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     result = RunResult(run_id)
     ctx.reporter.run_started(len(names))
     todo = set(names)
-    built = catalog.tables()
+    tables = {(t.database, t.name): t for t in catalog.tables()}
+    built = {
+        n: tables[(node.database, n)]
+        for n, node in graph.nodes.items()
+        if (node.database, n) in tables
+    }
     engine.open()
     try:
         _prepare(graph, todo, built, engine)
@@ -103,7 +108,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     return result
 
 
-def _prepare(graph: Graph, todo: set[str], built: dict[str, TableRecord], engine: Engine) -> None:
+def _prepare(graph: Graph, todo: set[str], built: dict[str, CatalogTable], engine: Engine) -> None:
     """Register what the selected nodes read but this run does not build."""
     databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
     engine.create_databases(databases | {t.source for t in graph.sources.values()})
@@ -129,15 +134,19 @@ def _register_source(engine: Engine, table: SourceTable) -> None:
         ) from exc
 
 
-def _register_output(engine: Engine, record: TableRecord) -> None:
+def _register_output(engine: Engine, table: CatalogTable) -> None:
     try:
-        engine.register_output(record)
+        engine.register_output(table)
     except Exception as exc:
         raise UserError(
-            f"the current version of {record.database}.{record.name} cannot be read: "
-            f"{_engine_message(exc)}",
-            hint=f"rebuild it: glueform run -s {record.name}",
+            f"the current version of {table.key} cannot be read: {_engine_message(exc)}",
+            hint=f"rebuild it: glueform run -s {table.name}",
         ) from exc
+
+
+# Finished outputs are committed in batches at most this far apart: one catalog transaction per
+# node would cost more than building a small model. A kill loses at most this much finished work.
+FLUSH_SECONDS = 0.5
 
 
 class _Walk:
@@ -147,7 +156,7 @@ class _Walk:
         self,
         graph: Graph,
         todo: set[str],
-        built: dict[str, TableRecord],
+        built: dict[str, CatalogTable],
         run_id: str,
         ctx: RunContext,
         result: RunResult,
@@ -157,6 +166,9 @@ class _Walk:
         self.waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
         self.ready = sorted(n for n, deps in self.waiting.items() if not deps)
         self.finished: set[str] = set()
+        self.pending: list[tuple[CatalogTable, int | None, NodeState]] = []
+        self.pending_results: list[NodeResult] = []
+        self.last_flush = time.monotonic()
 
     def run(self) -> None:
         threads = self.ctx.threads if self.ctx.engine.SUPPORTS_PARALLEL_BUILDS else 1
@@ -170,11 +182,22 @@ class _Walk:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         self._done(running.pop(future), future.result())
+                    if time.monotonic() - self.last_flush > FLUSH_SECONDS:
+                        self._flush()
             except BaseException:
                 for future in running:
                     future.cancel()
                 self.ctx.engine.interrupt()
                 raise
+            finally:
+                self._flush()  # what finished is committed, even when the run is stopped
+
+    def _flush(self) -> None:
+        """Commit finished outputs and node records in one transaction (each output stays atomic)."""
+        if self.pending or self.pending_results:
+            self.ctx.catalog.commit_builds(self.run_id, self.pending, self.pending_results)
+            self.pending, self.pending_results = [], []
+        self.last_flush = time.monotonic()
 
     def _take_ready(self) -> list[str]:
         """Ready nodes to submit; one whose upstream was never built fails here instead."""
@@ -196,14 +219,10 @@ class _Walk:
 
     def _done(self, name: str, built: _Built) -> None:
         if built.output is not None:
-            _commit(
-                self.graph,
-                self.graph.nodes[name],
-                built.output,
-                self.built.get(name),
-                self.run_id,
-                self.ctx,
-            )
+            node = self.graph.nodes[name]
+            previous = self.built.get(name)
+            table, state = _output_records(self.graph, node, built.output, self.run_id)
+            self.pending.append((table, previous.version if previous else None, state))
         self._record(built.result)
         if built.result.status != "success":
             self._skip_descendants(name)
@@ -218,9 +237,7 @@ class _Walk:
     def _record(self, res: NodeResult) -> None:
         self.finished.add(res.name)
         self.result.results.append(res)
-        self.ctx.catalog.record_node_run(
-            self.run_id, res.name, res.status, res.rows, res.seconds, res.message
-        )
+        self.pending_results.append(res)
         self.ctx.reporter.node_finished(res)
 
     def _skip_descendants(self, name: str) -> None:
@@ -263,33 +280,36 @@ def _build(graph: Graph, node: Node, run_id: str, ctx: RunContext) -> _Built:
     return _Built(result, output)
 
 
-def _commit(
-    graph: Graph,
-    node: Node,
-    output: BuildOutput,
-    previous: TableRecord | None,
-    run_id: str,
-    ctx: RunContext,
-) -> None:
-    """The atomic flip: the new version becomes current in one catalog transaction."""
-    ctx.catalog.commit_output(
-        TableRecord(
-            name=node.name,
-            database=node.database,
-            kind=node.materialized,
-            location=output.location,
-            view_sql=output.view_sql,
-            dialect=ctx.engine.dialect,
-            version=(previous.version + 1) if previous else 1,
-            fingerprint=node.fingerprint,
-            sql_hash=node.sql_hash,
-            config_hash=node.config_hash,
-            upstream=upstream_fingerprints(graph, node.name),
-            rows=output.rows,
-            run_id=run_id,
-            built_at=time.time(),
-        )
+def _output_records(
+    graph: Graph, node: Node, output: BuildOutput, run_id: str
+) -> tuple[CatalogTable, NodeState]:
+    """What the catalog records of a finished build: the table's new version and its fingerprints."""
+    comments = {c.name: c.description for c in node.columns}
+    is_view = node.materialized == "view"
+    table = CatalogTable(
+        database=node.database,
+        name=node.name,
+        table_type=VIRTUAL_VIEW if is_view else MANAGED_TABLE,
+        columns=tuple(replace(c, comment=comments.get(c.name, "")) for c in output.columns),
+        location=output.location,
+        format=None if is_view else "parquet",
+        parameters={"classification": "parquet"} if not is_view else {},
+        description=node.description,
+        view_sql=output.view_sql,
     )
+    state = NodeState(
+        node=node.name,
+        database=node.database,
+        kind=node.materialized,
+        fingerprint=node.fingerprint,
+        sql_hash=node.sql_hash,
+        config_hash=node.config_hash,
+        upstream=upstream_fingerprints(graph, node.name),
+        run_id=run_id,
+        built_at=time.time(),
+        rows=output.rows,
+    )
+    return table, state
 
 
 def _failed(node: Node, message: str, seconds: float) -> NodeResult:

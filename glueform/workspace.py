@@ -15,7 +15,7 @@ from typing import Any
 
 from glueform import __version__
 from glueform.cache import CompileCache, digest
-from glueform.catalog.store import CatalogStore
+from glueform.catalog import CatalogStore
 from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
@@ -107,7 +107,13 @@ class Workspace:
 
     @contextmanager
     def catalog(self) -> Iterator[CatalogStore]:
-        store = CatalogStore(self.target.state_dir / CATALOG_FILE)
+        """The target's catalog: its ``catalog:`` URL, or a SQLite file in its state folder."""
+        target = self.target
+        store = (
+            CatalogStore(target.catalog)
+            if target.catalog
+            else CatalogStore.for_path(target.state_dir / CATALOG_FILE)
+        )
         try:
             yield store
         finally:
@@ -118,7 +124,7 @@ class Workspace:
     ) -> Plan:
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
-            return build_plan(self.graph, names, catalog.tables())
+            return build_plan(self.graph, names, catalog.node_states())
 
     def run(
         self,
@@ -132,7 +138,7 @@ class Workspace:
 
         names = self.graph.select(select, exclude)
         engine = create_engine(self.target, self.project.root)
-        with self.catalog() as catalog:
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
             ctx = RunContext(
                 engine=engine,
                 catalog=catalog,

@@ -31,9 +31,9 @@ def test_example_project_runs_and_is_then_up_to_date(shop: Path) -> None:
 
 def test_example_marts_have_the_expected_shape(shop: Path) -> None:
     with Workspace(shop).catalog() as catalog:
-        tables = catalog.tables()
+        tables = {t.name: t for t in catalog.tables()}
     fct = tables["fct_orders"]
-    assert fct.database == "marts" and fct.kind == "table"
+    assert fct.database == "marts" and fct.table_type == "MANAGED_TABLE"
     (orders, distinct_ids) = query(
         f"select count(*), count(distinct order_id) from read_parquet('{fct.location}/*.parquet')"
     )[0]
@@ -41,7 +41,7 @@ def test_example_marts_have_the_expected_shape(shop: Path) -> None:
     customers = tables["dim_customers"]
     rows = query(f"select count(*) from read_parquet('{customers.location}/*.parquet')")
     assert rows == [(500,)]
-    assert tables["stg_orders"].kind == "view"
+    assert tables["stg_orders"].is_view
 
 
 def test_example_selectors(shop: Path) -> None:

@@ -13,7 +13,7 @@ from glueform import Workspace
 
 def current_location(root: Path, name: str) -> str:
     with Workspace(root).catalog() as catalog:
-        location = catalog.tables()[name].location
+        location = {t.name: t for t in catalog.tables()}[name].location
     assert location is not None
     return location
 

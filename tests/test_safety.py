@@ -19,7 +19,10 @@ SLOW = "select count(*) as n from range(100000000000) a\n"
 
 def tables(root: Path) -> dict[str, tuple[str | None, int]]:
     with Workspace(root).catalog() as catalog:
-        return {name: (r.location, r.version) for name, r in catalog.tables().items()}
+        return {
+            name: (r.location, r.version)
+            for name, r in {t.name: t for t in catalog.tables()}.items()
+        }
 
 
 def start_run(root: Path) -> subprocess.Popen[bytes]:

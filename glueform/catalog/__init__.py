@@ -1,10 +1,33 @@
-"""The catalog: which version of every output is current, how it was built, and the runs.
+"""The catalog: databases, tables and their versions, partitions, and the record of runs.
 
-The store is a SQLite file (WAL) in the target's state folder. A build's output becomes current
-only when its record is committed here, in one transaction: until then readers see the previous
-version, so a failed or killed run loses nothing.
+By default a SQLite file (WAL) in the target's state folder; a ``postgresql://`` URL gives a
+team one shared catalog. An output becomes current only when its new version is committed here,
+in one transaction with the fingerprints it was built from: a failed or killed run loses nothing.
 """
 
-from glueform.catalog.store import CatalogStore, TableRecord
+from glueform.catalog.model import (
+    EXTERNAL_TABLE,
+    MANAGED_TABLE,
+    VIRTUAL_VIEW,
+    CatalogTable,
+    ColumnDef,
+    NodeState,
+    Partition,
+    TableVersion,
+)
+from glueform.catalog.store import CatalogError, CatalogStore, LockHeldError, StaleVersionError
 
-__all__ = ["CatalogStore", "TableRecord"]
+__all__ = [
+    "EXTERNAL_TABLE",
+    "MANAGED_TABLE",
+    "VIRTUAL_VIEW",
+    "CatalogError",
+    "CatalogStore",
+    "CatalogTable",
+    "ColumnDef",
+    "LockHeldError",
+    "NodeState",
+    "Partition",
+    "StaleVersionError",
+    "TableVersion",
+]

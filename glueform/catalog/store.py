@@ -1,176 +1,497 @@
-"""SQLite-backed catalog store (stdlib sqlite3, WAL), migrating its own schema forward."""
+"""The catalog store: SQLAlchemy Core over SQLite (WAL, the default) or PostgreSQL.
+
+Updates are optimistic, like Glue's VersionId: a table update names the version it read, and
+an update against a newer version is refused. A run of a project holds a lock row, so a second
+run says clearly who holds it.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
+import socket
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Each entry migrates the schema from version i to i+1; an older file opens and upgrades.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE relations (
-        name TEXT PRIMARY KEY,
-        database TEXT NOT NULL,
-        kind TEXT NOT NULL,             -- table | view
-        location TEXT,                  -- folder of the current version (tables)
-        view_sql TEXT,                  -- engine SQL of the view (views)
-        dialect TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        fingerprint TEXT NOT NULL,
-        sql_hash TEXT NOT NULL,
-        config_hash TEXT NOT NULL,
-        upstream TEXT NOT NULL,         -- JSON {name: fingerprint} at build time
-        rows INTEGER,
-        run_id TEXT NOT NULL,
-        built_at REAL NOT NULL
-    );
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        target TEXT NOT NULL,
-        command TEXT NOT NULL,
-        status TEXT NOT NULL,           -- running | success | error
-        started_at REAL NOT NULL,
-        finished_at REAL
-    );
-    CREATE TABLE node_runs (
-        run_id TEXT NOT NULL REFERENCES runs(id),
-        node TEXT NOT NULL,
-        status TEXT NOT NULL,           -- success | error | skipped
-        rows INTEGER,
-        seconds REAL,
-        message TEXT,
-        PRIMARY KEY (run_id, node)
-    );
-    """,
-)
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+
+from glueform.catalog import schema as s
+from glueform.catalog.model import CatalogTable, NodeState, Partition, TableVersion
+from glueform.errors import UserError
 
 
-@dataclass(frozen=True)
-class TableRecord:
-    """The current, committed version of one output."""
+class CatalogError(UserError):
+    """The catalog cannot be used as asked: unreachable, foreign, or out of date."""
 
-    name: str
-    database: str
-    kind: str
-    location: str | None
-    view_sql: str | None
-    dialect: str
-    version: int
-    fingerprint: str
-    sql_hash: str
-    config_hash: str
-    upstream: Mapping[str, str]
-    rows: int | None
-    run_id: str
-    built_at: float
+
+class StaleVersionError(CatalogError):
+    """An update named a table version that is no longer current."""
+
+
+class LockHeldError(CatalogError):
+    """Another process holds the project's run lock."""
 
 
 class CatalogStore:
-    """One catalog file. Writes happen on the thread that opened it (the runner's main thread)."""
+    """One catalog, opened from a URL (``sqlite:///path`` or ``postgresql://...``)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _connect(url)
+        try:
+            self._migrate()
+        except (OperationalError, DatabaseError) as exc:
+            self.engine.dispose()
+            raise CatalogError(
+                f"cannot open the catalog at {_safe(url)}: {str(exc.orig or exc).splitlines()[0]}",
+                hint="check the catalog URL (or file) of the target, and that its server runs",
+            ) from None
+
+    @classmethod
+    def for_path(cls, path: Path) -> CatalogStore:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
+        return cls(f"sqlite:///{path}")
 
     def close(self) -> None:
-        self.conn.close()
+        self.engine.dispose()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    # -- schema --------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction() as conn:
-                for statement in filter(str.strip, script.split(";")):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {i}")
+        with self.engine.begin() as conn:
+            existing = set(self.engine.dialect.get_table_names(conn))
+            if s.meta.name not in existing:
+                if existing & {t.name for t in s.metadata.sorted_tables}:
+                    raise CatalogError(
+                        f"{_safe(self.url)} holds tables that glueform did not create",
+                        hint="point the target's catalog at a new file or an empty database",
+                    )
+                version = 0
+            else:
+                row = conn.execute(
+                    select(s.meta.c.value).where(s.meta.c.key == "schema_version")
+                ).first()
+                version = int(row[0]) if row else 0
+            if version > s.SCHEMA_VERSION:
+                raise CatalogError(
+                    f"the catalog at {_safe(self.url)} was written by a newer glueform (schema {version})",
+                    hint="upgrade glueform",
+                )
+            for i in range(version, s.SCHEMA_VERSION):
+                s.MIGRATIONS[i](conn)
+            if version != s.SCHEMA_VERSION:
+                conn.execute(s.meta.delete().where(s.meta.c.key == "schema_version"))
+                conn.execute(
+                    insert(s.meta).values(key="schema_version", value=str(s.SCHEMA_VERSION))
+                )
 
-    # -- outputs -------------------------------------------------------------------------------
+    # -- databases -----------------------------------------------------------------------------
 
-    def tables(self) -> dict[str, TableRecord]:
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM relations").fetchall()
-        return {row[0]: _record(row) for row in rows}
+    def ensure_databases(self, names: Iterable[str]) -> None:
+        with self.engine.begin() as conn:
+            have = set(conn.execute(select(s.databases.c.name)).scalars())
+            for name in sorted(set(names) - have):
+                conn.execute(
+                    insert(s.databases).values(
+                        name=name, description="", managed=True, created_at=time.time()
+                    )
+                )
 
-    def commit_output(self, record: TableRecord) -> None:
-        """Make ``record`` the current version of its output (the atomic flip)."""
-        values = {**record.__dict__, "upstream": json.dumps(dict(record.upstream), sort_keys=True)}
-        with self.transaction() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO relations ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-                [values[c] for c in _COLUMN_NAMES],
+    def databases(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(select(s.databases.c.name).order_by(s.databases.c.name)).scalars()
             )
+
+    # -- tables --------------------------------------------------------------------------------
+
+    def table(self, database: str, name: str) -> CatalogTable | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                _table_query().where(s.tables.c.database == database, s.tables.c.name == name)
+            ).first()
+        return _table(row) if row else None
+
+    def tables(self, database: str | None = None) -> list[CatalogTable]:
+        query = _table_query().order_by(s.tables.c.database, s.tables.c.name)
+        if database:
+            query = query.where(s.tables.c.database == database)
+        with self.engine.connect() as conn:
+            return [_table(row) for row in conn.execute(query)]
+
+    def search(self, text: str) -> list[CatalogTable]:
+        """Tables whose name, description or any column name or comment contains ``text``."""
+        needle = text.lower()
+        return [t for t in self.tables() if needle in _search_text(t)]
+
+    def table_versions(self, database: str, name: str) -> list[TableVersion]:
+        v = s.table_versions
+        query = select(v.c.version, v.c.definition, v.c.created_at, v.c.run_id).where(
+            v.c.database == database, v.c.name == name
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(v.c.version.desc())).all()
+        return [
+            TableVersion(
+                r.version,
+                CatalogTable.from_definition(
+                    _json(r.definition),
+                    version=r.version,
+                    created_at=r.created_at,
+                    updated_at=r.created_at,
+                ),
+                r.created_at,
+                r.run_id,
+            )
+            for r in rows
+        ]
+
+    def put_table(
+        self, table: CatalogTable, expected_version: int | None, run_id: str | None = None
+    ) -> CatalogTable:
+        """Create (``expected_version`` None) or update a table; a new version is recorded."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            (version,) = _put_tables(conn, [(table, expected_version)], now)
+            _insert_versions(conn, run_id, [(table, version)], now)
+        stored = self.table(table.database, table.name)
+        assert stored is not None
+        return stored
+
+    def rollback(self, database: str, name: str, to_version: int) -> CatalogTable:
+        """Make an earlier version current again (as a new version, so history stays linear)."""
+        current = self.table(database, name)
+        if current is None:
+            raise CatalogError(
+                f"no table {database}.{name} in the catalog",
+                hint="list tables with 'glueform catalog ls'",
+            )
+        versions = {v.version: v for v in self.table_versions(database, name)}
+        if to_version not in versions:
+            raise CatalogError(
+                f"{database}.{name} has no version {to_version}",
+                hint=f"versions: {', '.join(str(v) for v in sorted(versions))}",
+            )
+        old = versions[to_version].table
+        if old.location and "://" not in old.location and not Path(old.location).exists():
+            raise CatalogError(
+                f"the data of version {to_version} is gone ({old.location})",
+                hint="it was removed by retention",
+            )
+        return self.put_table(old, current.version)
+
+    def partitions(self, database: str, name: str) -> list[Partition]:
+        p = s.partitions
+        query = select(p.c.partition_values, p.c.location, p.c.rows, p.c.bytes).where(
+            p.c.database == database, p.c.table_name == name
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(p.c.values_key)).all()
+        return [
+            Partition(tuple(_json(r.partition_values)), r.location, r.rows, r.bytes) for r in rows
+        ]
+
+    def replace_partitions(self, database: str, name: str, parts: Iterable[Partition]) -> None:
+        p = s.partitions
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(p.delete().where(p.c.database == database, p.c.table_name == name))
+            values = [
+                {"database": database, "table_name": name, "values_key": json.dumps(list(part.values)), "partition_values": list(part.values),
+                 "location": part.location, "rows": part.rows, "bytes": part.bytes, "created_at": now}
+                for part in parts
+            ]  # fmt: skip
+            if values:
+                conn.execute(insert(p), values)
+
+    # -- builds --------------------------------------------------------------------------------
+
+    def node_states(self) -> dict[str, NodeState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.node_state)).mappings().all()
+        return {r["node"]: NodeState(**{**r, "upstream": _json(r["upstream"])}) for r in rows}
+
+    def commit_builds(
+        self,
+        run_id: str,
+        builds: Sequence[tuple[CatalogTable, int | None, NodeState]],
+        node_runs: Iterable[Any],
+    ) -> None:
+        """The atomic flip of finished builds (each output's new table version with the
+        fingerprints it was built from) and the run's node records, in one transaction.
+
+        ``node_runs`` are objects with ``name, status, rows, seconds, message``.
+        """
+        now = time.time()
+        with self.engine.begin() as conn:
+            versions = _put_tables(conn, [(t, v) for t, v, _ in builds], now)
+            _insert_versions(
+                conn, run_id, [(t, v) for (t, _, _), v in zip(builds, versions, strict=True)], now
+            )
+            states = [b[2] for b in builds]
+            if states:
+                conn.execute(
+                    s.node_state.delete().where(s.node_state.c.node.in_([st.node for st in states]))
+                )
+                conn.execute(insert(s.node_state), [_state_row(st) for st in states])
+            rows = [
+                {
+                    "run_id": run_id,
+                    "node": r.name,
+                    "status": r.status,
+                    "rows": r.rows,
+                    "seconds": r.seconds,
+                    "message": r.message,
+                }
+                for r in node_runs
+            ]
+            if rows:
+                conn.execute(insert(s.node_runs), rows)
 
     # -- runs ----------------------------------------------------------------------------------
 
     def begin_run(self, target: str, command: str) -> str:
         run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-        with self.transaction() as conn:
+        with self.engine.begin() as conn:
             conn.execute(
-                "INSERT INTO runs (id, target, command, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-                (run_id, target, command, time.time()),
+                insert(s.runs).values(
+                    id=run_id,
+                    target=target,
+                    command=command,
+                    status="running",
+                    started_at=time.time(),
+                )
             )
         return run_id
 
-    def record_node_run(
-        self,
-        run_id: str,
-        node: str,
-        status: str,
-        rows: int | None,
-        seconds: float | None,
-        message: str | None,
-    ) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO node_runs VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, node, status, rows, seconds, message),
-            )
-
     def finish_run(self, run_id: str, status: str) -> None:
-        with self.transaction() as conn:
+        with self.engine.begin() as conn:
             conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                (status, time.time(), run_id),
+                update(s.runs)
+                .where(s.runs.c.id == run_id)
+                .values(status=status, finished_at=time.time())
             )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
-            "SELECT id, target, command, status, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT ?",
-            (limit,),
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(select(s.runs).order_by(s.runs.c.started_at.desc()).limit(limit))
+                .mappings()
+                .all()
+            )
+        return [dict(r) for r in rows]
+
+    # -- locks ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold ``name`` for the duration; a lock left by a dead process on this host is taken over."""
+        host, pid = socket.gethostname(), os.getpid()
+        for _attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        insert(s.locks).values(name=name, host=host, pid=pid, since=time.time())
+                    )
+                break
+            except IntegrityError:
+                holder = self._lock_holder(name)
+                if holder and holder["host"] == host and not _alive(holder["pid"]):
+                    with self.engine.begin() as conn:
+                        conn.execute(
+                            s.locks.delete().where(
+                                s.locks.c.name == name, s.locks.c.pid == holder["pid"]
+                            )
+                        )
+                    continue
+                since = (
+                    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder["since"]))
+                    if holder
+                    else "?"
+                )
+                raise LockHeldError(
+                    f"another run holds the lock: pid {holder['pid'] if holder else '?'} on "
+                    f"{holder['host'] if holder else '?'}, since {since}",
+                    hint="wait for it to finish; a lock of a process that died on this host is taken over",
+                ) from None
+        try:
+            yield
+        finally:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    s.locks.delete().where(
+                        s.locks.c.name == name, s.locks.c.pid == pid, s.locks.c.host == host
+                    )
+                )
+
+    def _lock_holder(self, name: str) -> Mapping[str, Any] | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.locks).where(s.locks.c.name == name)).mappings().first()
+
+
+def _put_tables(
+    conn: Any, items: Sequence[tuple[CatalogTable, int | None]], now: float
+) -> list[int]:
+    """Create or update many tables in one transaction; returns each one's new version."""
+    t = s.tables
+    new = [table for table, expected in items if expected is None]
+    if new:
+        try:
+            conn.execute(
+                insert(t),
+                [
+                    {
+                        "database": x.database,
+                        "name": x.name,
+                        "table_type": x.table_type,
+                        "definition": x.definition(),
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for x in new
+                ],
+            )
+        except IntegrityError:
+            raise StaleVersionError(
+                "a table this run creates was created by someone else meanwhile",
+                hint="run again: the catalog changed since the run started",
+            ) from None
+    statement = (
+        update(t)
+        .where(
+            t.c.database == bindparam("b_database"),
+            t.c.name == bindparam("b_name"),
+            t.c.version == bindparam("b_version"),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        .values(
+            table_type=bindparam("b_type"),
+            definition=bindparam("b_definition"),
+            version=t.c.version + 1,
+            updated_at=now,
+        )
+    )
+    for table, expected in items:
+        if expected is None:
+            continue
+        result = conn.execute(
+            statement,
+            {
+                "b_database": table.database,
+                "b_name": table.name,
+                "b_version": expected,
+                "b_type": table.table_type,
+                "b_definition": table.definition(),
+            },
+        )
+        if result.rowcount != 1:
+            raise StaleVersionError(
+                f"{table.key} changed meanwhile: expected version {expected}",
+                hint="another process updated it; run or plan again",
+            )
+    return [1 if expected is None else expected + 1 for _, expected in items]
 
 
-_COLUMN_NAMES = (
-    "name", "database", "kind", "location", "view_sql", "dialect", "version", "fingerprint",
-    "sql_hash", "config_hash", "upstream", "rows", "run_id", "built_at",
-)  # fmt: skip
-_COLUMNS = ", ".join(_COLUMN_NAMES)
-_PLACEHOLDERS = ", ".join("?" for _ in _COLUMN_NAMES)
+def _state_row(state: NodeState) -> dict[str, Any]:
+    return {
+        "node": state.node, "database": state.database, "kind": state.kind, "fingerprint": state.fingerprint,
+        "sql_hash": state.sql_hash, "config_hash": state.config_hash, "upstream": dict(state.upstream),
+        "run_id": state.run_id, "built_at": state.built_at, "rows": state.rows,
+    }  # fmt: skip
 
 
-def _record(row: tuple[Any, ...]) -> TableRecord:
-    values = dict(zip(_COLUMN_NAMES, row, strict=True))
-    values["upstream"] = json.loads(values["upstream"])
-    return TableRecord(**values)
+def _insert_versions(
+    conn: Any, run_id: str | None, items: Sequence[tuple[CatalogTable, int]], now: float
+) -> None:
+    if items:
+        conn.execute(
+            insert(s.table_versions),
+            [
+                {
+                    "database": t.database,
+                    "name": t.name,
+                    "version": v,
+                    "definition": t.definition(),
+                    "created_at": now,
+                    "run_id": run_id,
+                }
+                for t, v in items
+            ],
+        )
+
+
+def _table_query() -> Any:
+    t = s.tables
+    return select(t.c.definition, t.c.version, t.c.created_at, t.c.updated_at)
+
+
+def _table(row: Any) -> CatalogTable:
+    return CatalogTable.from_definition(
+        _json(row.definition),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _search_text(t: CatalogTable) -> str:
+    parts = [
+        t.database,
+        t.name,
+        t.description,
+        *(c.name for c in t.columns),
+        *(c.comment for c in t.columns),
+    ]
+    return " ".join(parts).lower()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _safe(url: str) -> str:
+    """A URL fit for messages: any password is hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the catalog URL"
+
+
+def _connect(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # bad URL syntax, missing driver
+        raise CatalogError(
+            f"cannot use catalog URL {url!r}: {exc}",
+            hint="use sqlite:///PATH or postgresql://USER@HOST/DB",
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from glueform.catalog.store import TableRecord
+from glueform.catalog.model import CatalogTable, ColumnDef
 from glueform.dag import Node
 from glueform.errors import UserError
 from glueform.project.model import SourceTable, Target
@@ -19,9 +19,12 @@ from glueform.project.model import SourceTable, Target
 
 @dataclass(frozen=True)
 class BuildOutput:
+    """What a build wrote: rows, where (tables) or the SQL kept (views), and the output's columns."""
+
     rows: int | None
     location: str | None
     view_sql: str | None
+    columns: tuple[ColumnDef, ...] = ()
 
 
 class Engine(Protocol):
@@ -34,7 +37,7 @@ class Engine(Protocol):
     def interrupt(self) -> None: ...
     def create_databases(self, names: set[str]) -> None: ...
     def register_source(self, table: SourceTable) -> None: ...
-    def register_output(self, record: TableRecord) -> None: ...
+    def register_output(self, table: CatalogTable) -> None: ...
     def build(self, node: Node, sql: str, location: str) -> BuildOutput: ...
     def discard(self, location: str) -> None: ...
 

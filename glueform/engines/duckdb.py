@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from glueform.catalog.store import TableRecord
+from glueform.catalog.model import CatalogTable, ColumnDef
 from glueform.dag import Node
 from glueform.engines import BuildOutput
 from glueform.project.model import SourceTable, Target
@@ -94,14 +94,14 @@ class DuckDBEngine:
         args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
         self._create_view(table.source, table.name, f"SELECT * FROM {reader}({', '.join(args)})")
 
-    def register_output(self, record: TableRecord) -> None:
-        if record.kind == "view":
-            assert record.view_sql is not None
-            self._create_view(record.database, record.name, record.view_sql)
+    def register_output(self, table: CatalogTable) -> None:
+        if table.is_view:
+            assert table.view_sql is not None
+            self._create_view(table.database, table.name, table.view_sql)
         else:
-            assert record.location is not None
+            assert table.location is not None
             self._create_view(
-                record.database, record.name, _parquet_scan(record.location + "/*.parquet")
+                table.database, table.name, _parquet_scan(table.location + "/*.parquet")
             )
 
     def _create_view(self, database: str, name: str, select_sql: str) -> None:
@@ -114,14 +114,18 @@ class DuckDBEngine:
     def build(self, node: Node, sql: str, location: str) -> BuildOutput:
         if node.materialized == "view":
             self._create_view(node.database, node.name, sql)
-            return BuildOutput(rows=None, location=None, view_sql=sql)
+            return BuildOutput(None, None, sql, self._columns(node))
         Path(location).mkdir(parents=True, exist_ok=True)
         target_file = f"{location}/{DATA_FILE}"
         rows = self.execute(
             f"COPY ({sql}) TO {string_literal(target_file, DIALECT)} (FORMAT parquet)"
         )
         self._create_view(node.database, node.name, _parquet_scan(target_file))
-        return BuildOutput(rows=int(rows[0][0]) if rows else None, location=location, view_sql=None)
+        return BuildOutput(int(rows[0][0]) if rows else None, location, None, self._columns(node))
+
+    def _columns(self, node: Node) -> tuple[ColumnDef, ...]:
+        rows = self.execute(f"DESCRIBE {quote_relation(node.database, node.name, DIALECT)}")
+        return tuple(ColumnDef(name, type_) for name, type_, *_ in rows)
 
     def discard(self, location: str) -> None:
         """Remove a version folder that was never committed."""

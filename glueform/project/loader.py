@@ -113,6 +113,7 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             state_dir=root / spec.get("state", ".glueform"),
             threads=spec.get("threads", 4),
             settings=spec.get("settings", {}),
+            catalog=_catalog_url(root, spec.get("catalog")),
         )
         for name, spec in raw.items()
     }
@@ -131,6 +132,13 @@ class _Checker:
         if key not in self.validated:
             validate(doc, kind)
             self.validated.add(key)
+
+
+def _catalog_url(root: Path, raw: str | None) -> str | None:
+    """``sqlite:///relative.db`` is relative to the project; other URLs pass through."""
+    if raw and raw.startswith("sqlite:///") and not raw.startswith("sqlite:////"):
+        return f"sqlite:///{(root / raw.removeprefix('sqlite:///')).resolve()}"
+    return raw
 
 
 def _sources(root: Path, checked: _Checker) -> dict[str, SourceTable]:

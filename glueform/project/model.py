@@ -22,6 +22,7 @@ class Target:
     state_dir: Path
     threads: int = 4
     settings: Mapping[str, Any] = field(default_factory=dict)
+    catalog: str | None = None  # a SQLAlchemy URL; None: a SQLite file in state_dir
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,131 @@
+"""The catalog's SQL schema (SQLAlchemy Core) and the migrations that bring an older one forward."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+meta = Table(
+    "glueform_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text)
+)
+
+databases = Table(
+    "databases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("managed", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+tables = Table(
+    "tables",
+    metadata,
+    Column("database", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("table_type", String(32), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("database", "name"),
+)
+
+table_versions = Table(
+    "table_versions",
+    metadata,
+    Column("database", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("run_id", String(64)),
+    PrimaryKeyConstraint("database", "name", "version"),
+)
+
+partitions = Table(
+    "partitions",
+    metadata,
+    Column("database", String(255), nullable=False),
+    Column("table_name", String(255), nullable=False),
+    Column("values_key", Text, nullable=False),
+    Column("partition_values", JSON, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("rows", BigInteger),
+    Column("bytes", BigInteger),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("database", "table_name", "values_key"),
+)
+
+node_state = Table(
+    "node_state",
+    metadata,
+    Column("node", String(255), primary_key=True),
+    Column("database", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("sql_hash", String(64), nullable=False),
+    Column("config_hash", String(64), nullable=False),
+    Column("upstream", JSON, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("built_at", Float, nullable=False),
+    Column("rows", BigInteger),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("target", String(255), nullable=False),
+    Column("command", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+)
+
+node_runs = Table(
+    "node_runs",
+    metadata,
+    Column("run_id", String(64), nullable=False),
+    Column("node", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("rows", BigInteger),
+    Column("seconds", Float),
+    Column("message", Text),
+    PrimaryKeyConstraint("run_id", "node"),
+)
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("since", Float, nullable=False),
+)
+
+SCHEMA_VERSION = 1
+
+
+def _create_v1(conn: Any) -> None:
+    metadata.create_all(conn)
+
+
+# MIGRATIONS[i] brings a catalog from schema version i to i + 1.
+MIGRATIONS: list[Callable[[Any], None]] = [_create_v1]
