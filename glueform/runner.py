@@ -166,7 +166,7 @@ class _Walk:
         self.waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
         self.ready = sorted(n for n, deps in self.waiting.items() if not deps)
         self.finished: set[str] = set()
-        self.pending: list[tuple[CatalogTable, int | None, NodeState]] = []
+        self.pending: list[tuple[CatalogTable | None, int | None, NodeState]] = []
         self.pending_results: list[NodeResult] = []
         self.last_flush = time.monotonic()
 
@@ -222,7 +222,10 @@ class _Walk:
             node = self.graph.nodes[name]
             previous = self.built.get(name)
             table, state = _output_records(self.graph, node, built.output, self.run_id)
-            self.pending.append((table, previous.version if previous else None, state))
+            if previous is not None and previous.definition() == table.definition():
+                self.pending.append((None, previous.version, state))  # same view: no new version
+            else:
+                self.pending.append((table, previous.version if previous else None, state))
         self._record(built.result)
         if built.result.status != "success":
             self._skip_descendants(name)

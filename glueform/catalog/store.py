@@ -183,7 +183,14 @@ class CatalogStore:
                 f"the data of version {to_version} is gone ({old.location})",
                 hint="it was removed by retention",
             )
-        return self.put_table(old, current.version)
+        restored = self.put_table(old, current.version)
+        with self.engine.begin() as conn:  # how the restored data was built is no longer known
+            conn.execute(
+                s.node_state.delete().where(
+                    s.node_state.c.node == name, s.node_state.c.database == database
+                )
+            )
+        return restored
 
     def partitions(self, database: str, name: str) -> list[Partition]:
         p = s.partitions
@@ -219,19 +226,21 @@ class CatalogStore:
     def commit_builds(
         self,
         run_id: str,
-        builds: Sequence[tuple[CatalogTable, int | None, NodeState]],
+        builds: Sequence[tuple[CatalogTable | None, int | None, NodeState]],
         node_runs: Iterable[Any],
     ) -> None:
         """The atomic flip of finished builds (each output's new table version with the
         fingerprints it was built from) and the run's node records, in one transaction.
+        A build whose table is None left the table as it was (a view with the same SQL).
 
         ``node_runs`` are objects with ``name, status, rows, seconds, message``.
         """
         now = time.time()
         with self.engine.begin() as conn:
-            versions = _put_tables(conn, [(t, v) for t, v, _ in builds], now)
+            changed = [(t, v) for t, v, _ in builds if t is not None]
+            versions = _put_tables(conn, changed, now)
             _insert_versions(
-                conn, run_id, [(t, v) for (t, _, _), v in zip(builds, versions, strict=True)], now
+                conn, run_id, [(t, v) for (t, _), v in zip(changed, versions, strict=True)], now
             )
             states = [b[2] for b in builds]
             if states:

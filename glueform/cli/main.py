@@ -250,5 +250,7 @@ def main() -> None:
     cli(prog_name="glueform")
 
 
+from glueform.cli import catalog as _catalog  # noqa: E402,F401  (registers `glueform catalog`)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,223 @@
+"""``glueform catalog ...``: look into the catalog, and roll a table back."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from glueform.cli.main import Context, cli, common
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    from glueform.errors import UserError
+
+    database, dot, name = qualified.partition(".")
+    if not dot or not database or not name:
+        raise UserError(
+            f"'{qualified}' is not DATABASE.TABLE",
+            hint="e.g. marts.fct_orders; list them with 'glueform catalog ls'",
+        )
+    return database, name
+
+
+def _table(catalog: Any, qualified: str) -> Any:
+    from glueform.errors import UserError
+
+    database, name = _split(qualified)
+    table = catalog.table(database, name)
+    if table is None:
+        import difflib
+
+        names = [t.key for t in catalog.tables()]
+        close = difflib.get_close_matches(qualified, names, n=1)
+        raise UserError(
+            f"no table {qualified} in the catalog",
+            hint=f"did you mean {close[0]}?" if close else "list tables with 'glueform catalog ls'",
+        )
+    return table
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+@cli.group()
+def catalog() -> None:
+    """Databases, tables, versions and partitions in the target's catalog."""
+
+
+@catalog.command(name="ls")
+@common(json_flag=True)
+@click.argument("database", required=False)
+def ls(ctx: Context, database: str | None) -> int:
+    """List tables (of one DATABASE, or all)."""
+    with ctx.workspace().catalog() as store:
+        tables = store.tables(database)
+    console = ctx.console()
+    console.data(
+        [
+            {
+                "database": t.database,
+                "name": t.name,
+                "table_type": t.table_type,
+                "version": t.version,
+                "location": t.location,
+                "columns": len(t.columns),
+            }
+            for t in tables
+        ]
+    )
+    console.table(
+        f"{len(tables)} tables",
+        ["table", "type", "version", "columns", "updated"],
+        [[t.key, t.table_type, t.version, len(t.columns), _when(t.updated_at)] for t in tables],
+    )
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("table")
+def show(ctx: Context, table: str) -> int:
+    """Show one table: columns, partition keys, location, format, version."""
+    with ctx.workspace().catalog() as store:
+        found = _table(store, table)
+    console = ctx.console()
+    console.data(found.to_dict())
+    console.markup(f"[bold]{found.key}[/] ({found.table_type}, version {found.version})")
+    if found.description:
+        console.lines([found.description])
+    console.lines([f"location: {found.location or '-'}", f"format:   {found.format or '-'}"])
+    console.table(
+        "columns", ["name", "type", "comment"], [[c.name, c.type, c.comment] for c in found.columns]
+    )
+    if found.partition_keys:
+        console.table(
+            "partition keys",
+            ["name", "type", "comment"],
+            [[c.name, c.type, c.comment] for c in found.partition_keys],
+        )
+    if found.view_sql:
+        console.lines(["view SQL:", found.view_sql])
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("table")
+def partitions(ctx: Context, table: str) -> int:
+    """List a table's partitions."""
+    with ctx.workspace().catalog() as store:
+        found = _table(store, table)
+        parts = store.partitions(found.database, found.name)
+    console = ctx.console()
+    console.data(
+        [
+            {"values": list(p.values), "location": p.location, "rows": p.rows, "bytes": p.bytes}
+            for p in parts
+        ]
+    )
+    console.table(
+        f"{len(parts)} partitions of {found.key}",
+        ["values", "location", "rows"],
+        [["/".join(p.values), p.location, p.rows] for p in parts],
+    )
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("table")
+def history(ctx: Context, table: str) -> int:
+    """List a table's versions, newest first (as Glue's GetTableVersions)."""
+    with ctx.workspace().catalog() as store:
+        found = _table(store, table)
+        versions = store.table_versions(found.database, found.name)
+    console = ctx.console()
+    console.data(
+        [
+            {
+                "version": v.version,
+                "created_at": v.created_at,
+                "run_id": v.run_id,
+                "location": v.table.location,
+                "columns": [c.name for c in v.table.columns],
+                "current": v.version == found.version,
+            }
+            for v in versions
+        ]
+    )
+    console.table(
+        f"versions of {found.key}",
+        ["version", "created", "run", "location"],
+        [
+            [
+                f"{v.version}{' *' if v.version == found.version else ''}",
+                _when(v.created_at),
+                v.run_id or "-",
+                v.table.location or "(view)",
+            ]
+            for v in versions
+        ],
+    )
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("text")
+def search(ctx: Context, text: str) -> int:
+    """Find tables by name, description, column name or comment."""
+    with ctx.workspace().catalog() as store:
+        found = store.search(text)
+    console = ctx.console()
+    console.data(
+        [
+            {
+                "database": t.database,
+                "name": t.name,
+                "table_type": t.table_type,
+                "columns": [
+                    c.name for c in t.columns if text.lower() in (c.name + c.comment).lower()
+                ],
+            }
+            for t in found
+        ]
+    )
+    console.table(
+        f"{len(found)} tables match '{text}'",
+        ["table", "type", "matching columns"],
+        [
+            [
+                t.key,
+                t.table_type,
+                ", ".join(
+                    c.name for c in t.columns if text.lower() in (c.name + c.comment).lower()
+                ),
+            ]
+            for t in found
+        ],
+    )
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("table")
+@click.option(
+    "--to", "to_version", type=int, required=True, help="The version to make current again."
+)
+def rollback(ctx: Context, table: str, to_version: int) -> int:
+    """Make an earlier version of a table current again (recorded as a new version)."""
+    workspace = ctx.workspace()
+    with workspace.catalog() as store:
+        found = _table(store, table)
+        restored = store.rollback(found.database, found.name, to_version)
+    console = ctx.console()
+    console.data(restored.to_dict())
+    console.markup(
+        f"{restored.key}: version {to_version} is current again (as version {restored.version})"
+    )
+    return 0
