@@ -22,6 +22,7 @@ from glueform.errors import SourceLocation, UserError
 from glueform.plan import Plan, build_plan
 from glueform.project import Project, Target, load_project
 from glueform.project.loader import input_files
+from glueform.retention import expire_versions
 from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 
 CATALOG_FILE = "catalog.db"
@@ -147,7 +148,11 @@ class Workspace:
                 threads=threads or self.target.threads,
                 reporter=reporter or SilentReporter(),
             )
-            return run_nodes(self.graph, names, ctx)
+            result = run_nodes(self.graph, names, ctx)
+            built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]
+            tables = [(n.database, n.name) for n in built if n.materialized == "table"]
+            expire_versions(catalog, tables, self.target.keep_versions)
+            return result
 
     def _warehouse(self) -> Path:
         raw = self.target.warehouse

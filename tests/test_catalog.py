@@ -276,3 +276,28 @@ def test_second_run_reports_the_lock(tmp_path: Path) -> None:
     finally:
         first.terminate()
         first.wait(timeout=60)
+
+
+def test_retention_keeps_the_newest_versions(project: Path) -> None:
+    config = project / "glueform.yml"
+    config.write_text(
+        config.read_text().replace("    threads: 2\n", "    threads: 2\n    keep_versions: 2\n")
+    )
+    for _ in range(4):
+        assert glueform_json("run", "-p", str(project))["ok"]
+    folder = project / "warehouse" / "shop" / "customer_totals"
+    history = glueform_json("catalog", "history", "shop.customer_totals", "-p", str(project))
+    assert [v["version"] for v in history] == [4, 3, 2, 1]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        Path(v["location"]).name for v in history[:2]
+    )
+    result = glueform(
+        "catalog", "rollback", "shop.customer_totals", "--to", "1", "-p", str(project)
+    )
+    assert result.exit_code == 2 and "removed by retention" in result.stderr
+    assert (
+        glueform_json(
+            "catalog", "rollback", "shop.customer_totals", "--to", "3", "-p", str(project)
+        )["version"]
+        == 5
+    )

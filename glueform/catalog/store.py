@@ -192,6 +192,12 @@ class CatalogStore:
             )
         return restored
 
+    def expired_locations(self, database: str, name: str, keep: int) -> list[str]:
+        """Data folders of versions older than the newest ``keep``, unless still in use."""
+        versions = self.table_versions(database, name)
+        kept = {v.table.location for v in versions[:keep]}
+        return sorted({v.table.location for v in versions[keep:] if v.table.location} - kept)
+
     def partitions(self, database: str, name: str) -> list[Partition]:
         p = s.partitions
         query = select(p.c.partition_values, p.c.location, p.c.rows, p.c.bytes).where(

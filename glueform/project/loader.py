@@ -114,6 +114,7 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             threads=spec.get("threads", 4),
             settings=spec.get("settings", {}),
             catalog=_catalog_url(root, spec.get("catalog")),
+            keep_versions=spec.get("keep_versions", 3),
         )
         for name, spec in raw.items()
     }

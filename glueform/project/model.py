@@ -23,6 +23,7 @@ class Target:
     threads: int = 4
     settings: Mapping[str, Any] = field(default_factory=dict)
     catalog: str | None = None  # a SQLAlchemy URL; None: a SQLite file in state_dir
+    keep_versions: int = 3  # data versions kept per table (older folders are removed)
 
 
 @dataclass(frozen=True)
