@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from glueform.catalog.model import NodeState
+from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, NodeState
 from glueform.dag import Graph
+from glueform.desired import SOURCE_MARK, model_columns, source_table, table_type
 from glueform.project.model import SourceTable
 
 
@@ -29,25 +30,56 @@ class NodeChange:
 
 
 @dataclass(frozen=True)
+class TableChange:
+    """A change to one catalog table, Terraform-style: create, update (column-level) or delete."""
+
+    action: str  # create | update | delete
+    database: str
+    name: str
+    table_type: str
+    added: tuple[str, ...] = ()  # "name TYPE"
+    removed: tuple[str, ...] = ()
+    retyped: tuple[str, ...] = ()  # "name: OLD -> NEW"
+    changed: tuple[str, ...] = ()  # other fields: location, format, options, ...
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[NodeChange, ...]
-    orphans: tuple[str, ...]  # outputs in the catalog that the project no longer defines
+    tables: tuple[TableChange, ...] = ()
 
     @property
     def to_build(self) -> list[str]:
         return [c.name for c in self.changes if c.action == "build"]
 
     @property
+    def orphans(self) -> list[str]:
+        """Outputs in the catalog that the project no longer defines."""
+        return [
+            t.name for t in self.tables if t.action == "delete" and t.table_type != EXTERNAL_TABLE
+        ]
+
+    @property
     def has_changes(self) -> bool:
-        return bool(self.to_build or self.orphans)
+        return bool(self.to_build or self.tables)
 
     def to_dict(self) -> dict[str, object]:
+        counts = {
+            a: sum(1 for t in self.tables if t.action == a) for a in ("create", "update", "delete")
+        }
         return {
             "changes": [asdict(c) for c in self.changes],
-            "orphans": list(self.orphans),
+            "tables": [asdict(t) for t in self.tables],
+            "orphans": self.orphans,
             "summary": {
                 "build": len(self.to_build),
                 "unchanged": len(self.changes) - len(self.to_build),
+                **counts,
             },
         }
 
@@ -72,7 +104,27 @@ def upstream_fingerprints(graph: Graph, name: str) -> dict[str, str]:
     return fps
 
 
-def build_plan(graph: Graph, selected: Sequence[str], built: Mapping[str, NodeState]) -> Plan:
+def build_plan(
+    graph: Graph,
+    selected: Sequence[str],
+    built: Mapping[str, NodeState],
+    tables: Sequence[CatalogTable] = (),
+) -> Plan:
+    """Nodes to build (and why) and catalog changes, from the graph and the catalog's state."""
+    nodes = _node_changes(graph, selected, built)
+    actual = {(t.database, t.name): t for t in tables}
+    rebuilt = {c.name for c in nodes if c.action == "build"}
+    table_changes = [
+        *_source_changes(graph, actual),
+        *_model_changes(graph, rebuilt, actual),
+        *_orphan_changes(graph, built, actual),
+    ]
+    return Plan(tuple(nodes), tuple(table_changes))
+
+
+def _node_changes(
+    graph: Graph, selected: Sequence[str], built: Mapping[str, NodeState]
+) -> list[NodeChange]:
     changes = []
     for name in selected:
         node = graph.nodes[name]
@@ -87,8 +139,129 @@ def build_plan(graph: Graph, selected: Sequence[str], built: Mapping[str, NodeSt
                 path=node.rel_path,
             )
         )
-    orphans = tuple(sorted(set(built) - set(graph.nodes)))
-    return Plan(tuple(changes), orphans)
+    return changes
+
+
+def _source_changes(
+    graph: Graph, actual: Mapping[tuple[str, str], CatalogTable]
+) -> list[TableChange]:
+    out = []
+    for table in graph.sources.values():
+        desired = source_table(table)
+        current = actual.get((desired.database, desired.name))
+        if current is None:
+            out.append(_created(desired, desired.columns))
+            continue
+        change = _diff(desired, current, desired.columns)
+        if change:
+            out.append(change)
+    declared = {(t.source, t.name) for t in graph.sources.values()}
+    for key, current in sorted(actual.items()):
+        if current.parameters.get(SOURCE_MARK) and key not in declared:
+            out.append(
+                TableChange(
+                    "delete",
+                    current.database,
+                    current.name,
+                    current.table_type,
+                    note="no longer declared",
+                )
+            )
+    return out
+
+
+def _model_changes(
+    graph: Graph, rebuilt: set[str], actual: Mapping[tuple[str, str], CatalogTable]
+) -> list[TableChange]:
+    if not rebuilt:
+        return []
+    columns = model_columns(graph, rebuilt, actual)
+    out = []
+    for name in graph.topological(rebuilt):
+        node = graph.nodes[name]
+        desired = CatalogTable(node.database, name, table_type(node.materialized))
+        current = actual.get((node.database, name))
+        if current is None:
+            out.append(_created(desired, columns[name]))
+        elif columns[name] is not None or current.table_type != desired.table_type:
+            change = _diff(replace(current, table_type=desired.table_type), current, columns[name])
+            if change:
+                out.append(change)
+    return out
+
+
+def _orphan_changes(
+    graph: Graph, built: Mapping[str, NodeState], actual: Mapping[tuple[str, str], CatalogTable]
+) -> list[TableChange]:
+    out = []
+    for name in sorted(set(built) - set(graph.nodes)):
+        state = built[name]
+        current = actual.get((state.database, name))
+        kind = current.table_type if current else table_type(state.kind)
+        out.append(
+            TableChange("delete", state.database, name, kind, note="no longer in the project")
+        )
+    return out
+
+
+def _created(desired: CatalogTable, columns: tuple[ColumnDef, ...] | None) -> TableChange:
+    if columns is None:
+        return TableChange(
+            "create",
+            desired.database,
+            desired.name,
+            desired.table_type,
+            note="columns known after the run",
+        )
+    return TableChange(
+        "create",
+        desired.database,
+        desired.name,
+        desired.table_type,
+        added=tuple(f"{c.name} {c.type}".strip() for c in columns),
+    )
+
+
+def _diff(
+    desired: CatalogTable, current: CatalogTable, columns: tuple[ColumnDef, ...] | None
+) -> TableChange | None:
+    """Column-level and field-level differences, or None when the table is as desired."""
+    added: list[str] = []
+    removed: list[str] = []
+    retyped: list[str] = []
+    if columns is not None and columns:
+        have = {c.name: c.type for c in current.columns}
+        want = {c.name: c.type for c in columns}
+        added = [f"{n} {t}".strip() for n, t in want.items() if n not in have]
+        removed = [f"{n} {t}".strip() for n, t in have.items() if n not in want]
+        retyped = [
+            f"{n}: {have[n]} -> {t}"
+            for n, t in want.items()
+            if n in have and t and have[n] and _type(t) != _type(have[n])
+        ]
+    # a source's whole declaration is desired state; a model's location is the run's to choose
+    fields = ("table_type", "location", "format", "options", "description")
+    if desired.table_type != EXTERNAL_TABLE:
+        fields = ("table_type",)
+    changed = [f for f in fields if getattr(desired, f) != getattr(current, f)]
+    if not (added or removed or retyped or changed):
+        return None
+    return TableChange(
+        "update",
+        desired.database,
+        desired.name,
+        desired.table_type,
+        tuple(added),
+        tuple(removed),
+        tuple(retyped),
+        tuple(changed),
+    )
+
+
+def _type(type_sql: str) -> str:
+    from glueform.sql import normalize_type
+
+    return normalize_type(type_sql, "duckdb")
 
 
 def _reasons(graph: Graph, name: str, record: NodeState | None) -> list[str]:

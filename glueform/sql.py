@@ -90,6 +90,50 @@ def referenced_tables(query: exp.Expression) -> set[TableRef]:
     return found
 
 
+def infer_columns(
+    sql: str, dialect: str, schema: dict[str, dict[str, dict[str, str]]]
+) -> list[tuple[str, str]] | None:
+    """Output columns and types of a query, from the known schemas; None when they cannot be known."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    try:
+        query = qualify(
+            sqlglot.parse_one(sql, dialect=dialect),
+            schema=schema,
+            dialect=dialect,
+            validate_qualify_columns=False,
+        )
+        query = annotate_types(query, schema=schema, dialect=dialect)
+    except Exception:  # an inference gap is not an error: the run tells the real types
+        return None
+    unexpanded = any(isinstance(s, exp.Star) or isinstance(s.this, exp.Star) for s in query.selects)
+    if not isinstance(query, exp.Query) or unexpanded:  # a * over a table of unknown columns
+        return None
+    columns = [
+        (s.alias_or_name, normalize_type(s.type.sql(dialect), dialect)) for s in query.selects
+    ]
+    if any(t in ("UNKNOWN", "NULL", "") for _, t in columns):
+        return None
+    return columns
+
+
+def normalize_type(type_sql: str, dialect: str) -> str:
+    """One spelling per type (DuckDB says VARCHAR, sqlglot TEXT), so types compare equal."""
+    from sqlglot import exp
+
+    try:
+        text = exp.DataType.build(type_sql, dialect=dialect).sql(dialect=dialect).upper()
+    except Exception:
+        text = type_sql.upper()
+    return _TYPE_NAMES.get(dialect, {}).get(text, text)
+
+
+_TYPE_NAMES = {"duckdb": {"TEXT": "VARCHAR"}}  # the names DuckDB itself reports
+
+
 def transpile(query: exp.Expression, dialect: str) -> str:
     return query.sql(dialect=dialect)
 

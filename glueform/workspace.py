@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from glueform import __version__
+from glueform.apply import apply_table_changes
 from glueform.cache import CompileCache, digest
-from glueform.catalog import CatalogStore
+from glueform.catalog import EXTERNAL_TABLE, CatalogStore
 from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
-from glueform.plan import Plan, build_plan
+from glueform.plan import Plan, TableChange, build_plan
+from glueform.planfile import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
 from glueform.project.loader import input_files
 from glueform.retention import expire_versions
@@ -51,11 +53,7 @@ class Workspace:
             project = load_project(root, self.vars)
             return project, compile_project(project)
         cache = CompileCache.load(root)
-        key = digest(
-            __version__,
-            self.vars,
-            *[part for f in input_files(root) if f.is_file() for part in (str(f), f.read_bytes())],
-        )
+        key = self.input_key
         reused = cache.reuse(key)
         if reused is not None:
             return reused
@@ -65,6 +63,15 @@ class Workspace:
         cache.remember(key, project, graph, env_used)
         cache.save()
         return project, graph
+
+    @cached_property
+    def input_key(self) -> str:
+        """Digest of every input file and var: the project's identity for caches and saved plans."""
+        root = self.root.resolve()
+        files = [
+            part for f in input_files(root) if f.is_file() for part in (str(f), f.read_bytes())
+        ]
+        return digest(__version__, self.vars, *files)
 
     @property
     def project(self) -> Project:
@@ -121,11 +128,31 @@ class Workspace:
             store.close()
 
     def plan(
-        self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None
+        self,
+        select: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        out: Path | None = None,
     ) -> Plan:
+        """What a run would build and why, and the catalog changes; ``out`` saves it for apply."""
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
-            return build_plan(self.graph, names, catalog.node_states())
+            plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
+            if out is not None:
+                write_plan(
+                    out, plan, self.project.name, self.target.name, self.input_key, catalog.serial()
+                )
+        return plan
+
+    def apply(
+        self, path: Path, threads: int | None = None, reporter: Reporter | None = None
+    ) -> RunResult:
+        """Execute a saved plan, refusing it if the project or the catalog changed since."""
+        saved = read_plan(path)
+        with self.catalog() as catalog:
+            check_plan(
+                saved, path, self.project.name, self.target.name, self.input_key, catalog.serial()
+            )
+        return self._execute(list(saved.to_build), saved.tables, threads, reporter, "apply")
 
     def run(
         self,
@@ -134,12 +161,26 @@ class Workspace:
         threads: int | None = None,
         reporter: Reporter | None = None,
     ) -> RunResult:
-        """Build the selected nodes; each output is committed to the catalog as it succeeds."""
+        """Build the selected nodes (declaring sources first); outputs commit as they succeed."""
+        names = self.graph.select(select, exclude)
+        with self.catalog() as catalog:
+            plan = build_plan(self.graph, [], {}, catalog.tables())
+        sources = [c for c in plan.tables if c.table_type == EXTERNAL_TABLE]
+        return self._execute(names, sources, threads, reporter, "run")
+
+    def _execute(
+        self,
+        names: Sequence[str],
+        table_changes: Sequence[TableChange],
+        threads: int | None,
+        reporter: Reporter | None,
+        command: str,
+    ) -> RunResult:
         from glueform.engines import create_engine
 
-        names = self.graph.select(select, exclude)
         engine = create_engine(self.target, self.project.root)
         with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            apply_table_changes(catalog, self.graph, table_changes)
             ctx = RunContext(
                 engine=engine,
                 catalog=catalog,
@@ -147,6 +188,7 @@ class Workspace:
                 target_name=self.target.name,
                 threads=threads or self.target.threads,
                 reporter=reporter or SilentReporter(),
+                command=command,
             )
             result = run_nodes(self.graph, names, ctx)
             built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]

@@ -215,7 +215,13 @@ def test_project_on_a_postgresql_catalog(tmp_path: Path) -> None:
     assert glueform_json("run", "-p", str(root))["ok"]
     assert glueform("plan", "-p", str(root), "--detailed-exitcode").exit_code == 0
     tables = glueform_json("catalog", "ls", "-p", str(root))
-    assert {t["name"] for t in tables} == {"stg_orders", "stg_customers", "customer_totals"}
+    assert {t["name"] for t in tables} == {
+        "orders",
+        "customers",
+        "stg_orders",
+        "stg_customers",
+        "customer_totals",
+    }
 
 
 def test_catalog_commands(project: Path) -> None:

@@ -21,7 +21,9 @@ def tables(root: Path) -> dict[str, tuple[str | None, int]]:
     with Workspace(root).catalog() as catalog:
         return {
             name: (r.location, r.version)
-            for name, r in {t.name: t for t in catalog.tables()}.items()
+            for name, r in {
+                t.name: t for t in catalog.tables() if t.table_type != "EXTERNAL_TABLE"
+            }.items()
         }
 
 

@@ -163,6 +163,27 @@ class CatalogStore:
         assert stored is not None
         return stored
 
+    def delete_table(self, database: str, name: str, expected_version: int) -> None:
+        """Remove a table, its versions, partitions and build state (only at the version read)."""
+        t = s.tables
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                t.delete().where(
+                    t.c.database == database, t.c.name == name, t.c.version == expected_version
+                )
+            )
+            if result.rowcount != 1:
+                raise StaleVersionError(f"{database}.{name} changed meanwhile", hint="plan again")
+            for table, col in ((s.table_versions, "name"), (s.partitions, "table_name")):
+                conn.execute(
+                    table.delete().where(table.c.database == database, table.c[col] == name)
+                )
+            conn.execute(
+                s.node_state.delete().where(
+                    s.node_state.c.database == database, s.node_state.c.node == name
+                )
+            )
+
     def rollback(self, database: str, name: str, to_version: int) -> CatalogTable:
         """Make an earlier version current again (as a new version, so history stays linear)."""
         current = self.table(database, name)
@@ -223,6 +244,17 @@ class CatalogStore:
                 conn.execute(insert(p), values)
 
     # -- builds --------------------------------------------------------------------------------
+
+    def serial(self) -> str:
+        """Changes whenever any table or build state changes: what makes a saved plan stale."""
+        from glueform.cache import digest
+
+        with self.engine.connect() as conn:
+            tables = conn.execute(
+                select(s.tables.c.database, s.tables.c.name, s.tables.c.version)
+            ).all()
+            states = conn.execute(select(s.node_state.c.node, s.node_state.c.fingerprint)).all()
+        return digest(sorted(map(list, tables)), sorted(map(list, states)))
 
     def node_states(self) -> dict[str, NodeState]:
         with self.engine.connect() as conn:

@@ -211,17 +211,38 @@ def ls(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) -> int:
 @common(json_flag=True)
 @selection
 @click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes, 0 when not."
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when not."
 )
+@click.option("--out", type=click.Path(dir_okay=False), help="Save the plan for 'glueform apply'.")
 def plan(
-    ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], detailed_exitcode: bool
+    ctx: Context,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    detailed_exitcode: bool,
+    out: str | None,
 ) -> int:
-    """Show which models a run would build and why (new, SQL, config or upstream changed)."""
+    """Show catalog changes (+ create, ~ update, - delete) and what a run would build, and why."""
     from glueform.cli.render import render_plan
 
-    result = ctx.workspace().plan(select, exclude)
-    render_plan(ctx.console(), result)
+    result = ctx.workspace().plan(select, exclude, out=Path(out) if out else None)
+    console = ctx.console()
+    render_plan(console, result)
+    if out:
+        console.markup(f"saved to {out}; apply it with: glueform apply {out}")
     return 2 if detailed_exitcode and result.has_changes else 0
+
+
+@cli.command()
+@common(json_flag=True)
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("--threads", type=click.IntRange(1, 64), help="Models built at once.")
+def apply(ctx: Context, plan_file: str, threads: int | None) -> int:
+    """Execute a plan saved with 'plan --out' (refused if the project or catalog changed since)."""
+    _stop_on_sigterm()
+    console = ctx.console()
+    result = ctx.workspace().apply(Path(plan_file), threads=threads, reporter=console)
+    console.run_result(result)
+    return 0 if result.ok else 1
 
 
 @cli.command()
@@ -234,16 +255,21 @@ def run(
     ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], threads: int | None
 ) -> int:
     """Build the selected models in dependency order, independent ones in parallel."""
-    import signal
-
-    def stop(signum: int, frame: Any) -> None:  # SIGTERM ends the run like Ctrl-C: cleanly
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    _stop_on_sigterm()
     console = ctx.console()
     result = ctx.workspace().run(select, exclude, threads=threads, reporter=console)
     console.run_result(result)
     return 0 if result.ok else 1
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a run like Ctrl-C: in-flight builds stop, finished ones are committed."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def main() -> None:

@@ -4,33 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from glueform.plan import Plan
+from glueform.plan import Plan, TableChange
 
-SYMBOL = {"new": ("+", "green"), "change": ("~", "yellow"), "orphan": ("-", "red")}
+SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
 
 
 def render_plan(console: Any, plan: Plan) -> None:
     console.data(plan.to_dict())
-    lines = []
-    for change in plan.changes:
-        if change.action != "build":
-            continue
-        symbol, style = SYMBOL["new" if change.reasons == ("new",) else "change"]
-        reasons = "; ".join(change.reasons)
-        lines.append(
-            f"  [{style}]{symbol} {change.name}[/] ({change.materialized}, {change.database})  [dim]{reasons}[/]"
-        )
-    for name in plan.orphans:
-        symbol, style = SYMBOL["orphan"]
-        lines.append(
-            f"  [{style}]{symbol} {name}[/]  [dim]no longer in the project (its data is kept)[/]"
-        )
-    build, unchanged = len(plan.to_build), len(plan.changes) - len(plan.to_build)
     if not plan.has_changes:
-        console.markup(f"No changes. {unchanged} models are up to date.")
+        console.markup(f"No changes. {len(plan.changes)} models are up to date.")
         return
-    for line in lines:
-        console.markup(line)
+    if plan.tables:
+        console.markup("[bold]Catalog[/]")
+        for change in plan.tables:
+            for line in _table_lines(change):
+                console.markup(line)
+    if plan.to_build:
+        console.markup("[bold]Builds[/]")
+        for node in plan.changes:
+            if node.action == "build":
+                style = "green" if node.reasons == ("new",) else "yellow"
+                console.markup(
+                    f"  [{style}]{node.name}[/] ({node.materialized})  [dim]{'; '.join(node.reasons)}[/]"
+                )
+    counts = {a: sum(1 for t in plan.tables if t.action == a) for a in SYMBOL}
     console.markup(
-        f"\nPlan: [bold]{build}[/] to build, {unchanged} unchanged, {len(plan.orphans)} no longer defined."
+        f"\nPlan: {counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete; "
+        f"[bold]{len(plan.to_build)}[/] to build, {len(plan.changes) - len(plan.to_build)} unchanged."
     )
+
+
+def _table_lines(change: TableChange) -> list[str]:
+    symbol, style = SYMBOL[change.action]
+    kind = change.table_type.lower().replace("_", " ")
+    note = f"  [dim]{change.note}[/]" if change.note else ""
+    lines = [f"  [{style}]{symbol} {change.key}[/] ({kind}){note}"]
+    lines += [f"      [green]+ {c}[/]" for c in change.added]
+    lines += [f"      [red]- {c}[/]" for c in change.removed]
+    lines += [f"      [yellow]~ {c}[/]" for c in change.retyped]
+    lines += [f"      [yellow]~ {field} changed[/]" for field in change.changed]
+    return lines

@@ -1,0 +1,43 @@
+"""Applying a plan's catalog changes: declare sources, remove what the project no longer defines.
+
+Builds are the runner's; this module changes catalog entries (and removes the data of deleted
+outputs, which only glueform wrote).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from glueform.catalog import MANAGED_TABLE, CatalogStore
+from glueform.dag import Graph
+from glueform.desired import source_table
+from glueform.plan import TableChange
+
+
+def apply_table_changes(
+    catalog: CatalogStore, graph: Graph, changes: Iterable[TableChange], run_id: str | None = None
+) -> list[str]:
+    """Apply source declarations and deletions; model tables change by being built."""
+    applied = []
+    for change in changes:
+        current = catalog.table(change.database, change.name)
+        if change.action == "delete":
+            if current is None:
+                continue
+            catalog.delete_table(change.database, change.name, current.version)
+            if (
+                current.table_type == MANAGED_TABLE
+                and current.location
+                and "://" not in current.location
+            ):
+                shutil.rmtree(Path(current.location).parent, ignore_errors=True)  # every version
+        else:
+            source = graph.sources.get(change.key)
+            if source is None:
+                continue  # a model's table: created or updated by its build
+            catalog.ensure_databases([change.database])
+            catalog.put_table(source_table(source), current.version if current else None, run_id)
+        applied.append(f"{change.action} {change.key}")
+    return applied

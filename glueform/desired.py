@@ -1,0 +1,72 @@
+"""The desired state of the catalog: what the project says its tables should be.
+
+Sources become EXTERNAL tables as declared; a model's table gets the columns it had when its
+fingerprint is unchanged, or the columns sqlglot infers from its SQL when it would be rebuilt
+(so a plan can show column-level changes before anything runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from glueform.catalog.model import (
+    EXTERNAL_TABLE,
+    MANAGED_TABLE,
+    VIRTUAL_VIEW,
+    CatalogTable,
+    ColumnDef,
+)
+from glueform.dag import Graph
+from glueform.project.model import SourceTable
+
+SOURCE_MARK = (
+    "glueform_source"  # parameter on EXTERNAL tables that glueform declared (and may delete)
+)
+
+
+def source_table(table: SourceTable) -> CatalogTable:
+    return CatalogTable(
+        database=table.source,
+        name=table.name,
+        table_type=EXTERNAL_TABLE,
+        columns=tuple(ColumnDef(c.name, c.type or "", c.description) for c in table.columns),
+        location=table.path,
+        format=table.format,
+        options=dict(table.options),
+        parameters={"classification": table.format, SOURCE_MARK: "true"},
+        description=table.description,
+    )
+
+
+def model_columns(
+    graph: Graph, rebuilt: Collection[str], actual: Mapping[tuple[str, str], CatalogTable]
+) -> dict[str, tuple[ColumnDef, ...] | None]:
+    """Each model's columns: as built when unchanged, as inferred when it would be rebuilt."""
+    from glueform.sql import infer_columns
+
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+
+    def add(database: str, name: str, columns: tuple[ColumnDef, ...] | None) -> None:
+        if columns and all(c.type for c in columns):
+            schema.setdefault(database, {})[name] = {c.name: c.type for c in columns}
+
+    for table in graph.sources.values():
+        declared = tuple(ColumnDef(c.name, c.type or "") for c in table.columns)
+        current = actual.get((table.source, table.name))
+        add(table.source, table.name, declared or (current.columns if current else None))
+    out: dict[str, tuple[ColumnDef, ...] | None] = {}
+    for name in graph.topological():
+        node = graph.nodes[name]
+        current = actual.get((node.database, name))
+        if name in rebuilt or current is None:
+            inferred = infer_columns(node.sql, graph.dialect, schema)
+            columns = tuple(ColumnDef(n, t) for n, t in inferred) if inferred else None
+        else:
+            columns = current.columns
+        out[name] = columns
+        add(node.database, name, columns)
+    return out
+
+
+def table_type(materialized: str) -> str:
+    return VIRTUAL_VIEW if materialized == "view" else MANAGED_TABLE
