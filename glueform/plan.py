@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
+from glueform.catalog.glue import GlueChange
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, NodeState
 from glueform.dag import Graph
 from glueform.desired import SOURCE_MARK, model_columns, source_table, table_type
@@ -52,6 +53,7 @@ class TableChange:
 class Plan:
     changes: tuple[NodeChange, ...]
     tables: tuple[TableChange, ...] = ()
+    glue: tuple[GlueChange, ...] = ()  # what a sync to AWS Glue would change now
 
     @property
     def to_build(self) -> list[str]:
@@ -66,7 +68,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.to_build or self.tables)
+        return bool(self.to_build or self.tables or self.glue)
 
     def to_dict(self) -> dict[str, object]:
         counts = {
@@ -76,6 +78,9 @@ class Plan:
             "changes": [asdict(c) for c in self.changes],
             "tables": [asdict(t) for t in self.tables],
             "orphans": self.orphans,
+            "glue": [
+                {"action": g.action, "database": g.database, "name": g.name} for g in self.glue
+            ],
             "summary": {
                 "build": len(self.to_build),
                 "unchanged": len(self.changes) - len(self.to_build),

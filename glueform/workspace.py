@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from glueform import __version__
 from glueform.apply import apply_table_changes
 from glueform.cache import CompileCache, digest
 from glueform.catalog import EXTERNAL_TABLE, CatalogStore
+from glueform.catalog.glue import GlueCatalog, GlueChange
+from glueform.catalog.glue import diff as glue_diff
 from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
@@ -137,6 +140,7 @@ class Workspace:
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
             plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
+            plan = replace(plan, glue=tuple(self.glue_changes(catalog)))
             if out is not None:
                 write_plan(
                     out, plan, self.project.name, self.target.name, self.input_key, catalog.serial()
@@ -194,7 +198,30 @@ class Workspace:
             built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]
             tables = [(n.database, n.name) for n in built if n.materialized == "table"]
             expire_versions(catalog, tables, self.target.keep_versions)
+            self.sync_glue(catalog)
             return result
+
+    def glue_changes(self, catalog: CatalogStore) -> list[GlueChange]:
+        """What a sync to the target's AWS Glue catalog would change (nothing without ``glue:``)."""
+        glue = self.target.glue
+        if glue is None:
+            return []
+        local = catalog.tables()
+        databases = sorted({glue.remote(t.database) for t in local} | set(glue.databases.values()))
+        remote = GlueCatalog(glue).fetch(databases)
+        parts = {
+            (t.database, t.name): catalog.partitions(t.database, t.name)
+            for t in local
+            if t.partition_keys
+        }
+        return glue_diff(glue, local, parts, remote)
+
+    def sync_glue(self, catalog: CatalogStore, dry_run: bool = False) -> list[GlueChange]:
+        changes = self.glue_changes(catalog)
+        if changes and not dry_run:
+            assert self.target.glue is not None
+            GlueCatalog(self.target.glue).push(changes)
+        return changes
 
     def _warehouse(self) -> Path:
         raw = self.target.warehouse

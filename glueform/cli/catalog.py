@@ -221,3 +221,29 @@ def rollback(ctx: Context, table: str, to_version: int) -> int:
         f"{restored.key}: version {to_version} is current again (as version {restored.version})"
     )
     return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+def sync(ctx: Context, dry_run: bool) -> int:
+    """Push the catalog to the target's AWS Glue Data Catalog (its glue: settings)."""
+    from glueform.errors import UserError
+
+    workspace = ctx.workspace()
+    if workspace.target.glue is None:
+        raise UserError(
+            f"target '{workspace.target.name}' has no glue: settings",
+            hint="add glue: {region: ..., endpoint_url: ...} to the target",
+        )
+    with workspace.catalog() as store:
+        changes = workspace.sync_glue(store, dry_run=dry_run)
+    console = ctx.console()
+    console.data([{"action": c.action, "database": c.database, "name": c.name} for c in changes])
+    verb = "would change" if dry_run else "changed"
+    console.lines(
+        [f"{c.action.replace('_', ' ')} {c.key}" for c in changes] or ["AWS Glue is in sync."]
+    )
+    if changes:
+        console.markup(f"{len(changes)} {verb} in AWS Glue")
+    return 0

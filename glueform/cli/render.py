@@ -7,6 +7,7 @@ from typing import Any
 from glueform.plan import Plan, TableChange
 
 SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+GLUE_SYMBOL = {**SYMBOL, "create_database": ("+", "green")}
 
 
 def render_plan(console: Any, plan: Plan) -> None:
@@ -19,6 +20,15 @@ def render_plan(console: Any, plan: Plan) -> None:
         for change in plan.tables:
             for line in _table_lines(change):
                 console.markup(line)
+    if plan.glue:
+        console.markup(
+            "[bold]AWS Glue[/] (what a sync would change now; run and apply sync after building)"
+        )
+        for change in plan.glue:
+            symbol, style = GLUE_SYMBOL[change.action]
+            console.markup(
+                f"  [{style}]{symbol} {change.key}[/]  [dim]{change.action.replace('_', ' ')}[/]"
+            )
     if plan.to_build:
         console.markup("[bold]Builds[/]")
         for node in plan.changes:

@@ -11,6 +11,7 @@ from typing import Any
 from glueform.errors import SourceLocation, UserError, snippet_at
 from glueform.project.model import (
     Column,
+    GlueTarget,
     MacroFile,
     ModelConfig,
     ModelSpec,
@@ -115,6 +116,7 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             settings=spec.get("settings", {}),
             catalog=_catalog_url(root, spec.get("catalog")),
             keep_versions=spec.get("keep_versions", 3),
+            glue=GlueTarget(**spec["glue"]) if "glue" in spec else None,
         )
         for name, spec in raw.items()
     }

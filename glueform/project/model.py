@@ -13,6 +13,18 @@ MATERIALIZATIONS = ("view", "table")
 
 
 @dataclass(frozen=True)
+class GlueTarget:
+    """Where the catalog is synced in AWS Glue: a region, an optional endpoint, database names."""
+
+    region: str
+    endpoint_url: str | None = None
+    databases: Mapping[str, str] = field(default_factory=dict)  # local name -> Glue name
+
+    def remote(self, database: str) -> str:
+        return self.databases.get(database, database)
+
+
+@dataclass(frozen=True)
 class Target:
     """Where and how a project runs: an engine, a warehouse root and a state folder."""
 
@@ -24,6 +36,7 @@ class Target:
     settings: Mapping[str, Any] = field(default_factory=dict)
     catalog: str | None = None  # a SQLAlchemy URL; None: a SQLite file in state_dir
     keep_versions: int = 3  # data versions kept per table (older folders are removed)
+    glue: GlueTarget | None = None  # sync the catalog to the AWS Glue Data Catalog
 
 
 @dataclass(frozen=True)
