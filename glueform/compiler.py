@@ -126,6 +126,13 @@ def _node(
             _undeclared_table(spec, table, rel, relations, source_relations)
     materialized = config.get("materialized", "table")
     columns = spec.columns
+    partition_by = tuple(config.get("partition_by", ()))
+    if partition_by and materialized != "table":
+        raise UserError(
+            f"partition_by needs materialized='table' ('{spec.name}' is a {materialized})",
+            spec.location,
+            hint="partitions are folders of a table's data; a view has none",
+        )
     return Node(
         name=spec.name,
         path=spec.path,
@@ -143,7 +150,9 @@ def _node(
             materialized,
             config.get("database", project.database),
             [(c.name, c.type) for c in columns],
+            partition_by,
         ),
+        partition_by=partition_by,
     )
 
 

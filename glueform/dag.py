@@ -37,6 +37,7 @@ class Node:
     sql: str  # rendered, in the project's dialect, relations fully quoted
     sql_hash: str
     config_hash: str
+    partition_by: tuple[str, ...] = ()  # Hive-style partition folders of a table's data
 
     @property
     def fingerprint(self) -> str:

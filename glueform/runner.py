@@ -13,7 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from glueform.catalog import MANAGED_TABLE, VIRTUAL_VIEW, CatalogStore, CatalogTable, NodeState
+from glueform.catalog import (
+    MANAGED_TABLE,
+    VIRTUAL_VIEW,
+    Build,
+    CatalogStore,
+    CatalogTable,
+    NodeState,
+)
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput, Engine
@@ -166,7 +173,7 @@ class _Walk:
         self.waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
         self.ready = sorted(n for n, deps in self.waiting.items() if not deps)
         self.finished: set[str] = set()
-        self.pending: list[tuple[CatalogTable | None, int | None, NodeState]] = []
+        self.pending: list[Build] = []
         self.pending_results: list[NodeResult] = []
         self.last_flush = time.monotonic()
 
@@ -222,10 +229,11 @@ class _Walk:
             node = self.graph.nodes[name]
             previous = self.built.get(name)
             table, state = _output_records(self.graph, node, built.output, self.run_id)
+            expected = previous.version if previous else None
             if previous is not None and previous.definition() == table.definition():
-                self.pending.append((None, previous.version, state))  # same view: no new version
-            else:
-                self.pending.append((table, previous.version if previous else None, state))
+                table = None  # the same view again: no new version
+            partitions = built.output.partitions if node.partition_by else None
+            self.pending.append(Build(table, expected, state, partitions))
         self._record(built.result)
         if built.result.status != "success":
             self._skip_descendants(name)
@@ -294,6 +302,9 @@ def _output_records(
         name=node.name,
         table_type=VIRTUAL_VIEW if is_view else MANAGED_TABLE,
         columns=tuple(replace(c, comment=comments.get(c.name, "")) for c in output.columns),
+        partition_keys=tuple(
+            replace(c, comment=comments.get(c.name, "")) for c in output.partition_keys
+        ),
         location=output.location,
         format=None if is_view else "parquet",
         parameters={"classification": "parquet"} if not is_view else {},

@@ -16,6 +16,7 @@ from conftest import basic_files, glueform, glueform_json, write_project
 
 from glueform.catalog import (
     MANAGED_TABLE,
+    Build,
     CatalogError,
     CatalogStore,
     CatalogTable,
@@ -94,19 +95,19 @@ def test_tables_versions_and_optimistic_updates(store: CatalogStore) -> None:
 
 def test_commit_builds_is_all_or_nothing(store: CatalogStore) -> None:
     run_id = store.begin_run("dev", "run")
-    store.commit_builds(run_id, [(table("a"), None, state("a", run_id))], [Result("a")])
+    store.commit_builds(run_id, [Build(table("a"), None, state("a", run_id))], [Result("a")])
     with pytest.raises(StaleVersionError):
         store.commit_builds(
             run_id,
             [
-                (table("b"), None, state("b", run_id)),
-                (table("a", location="/x"), 7, state("a", run_id)),
+                Build(table("b"), None, state("b", run_id)),
+                Build(table("a", location="/x"), 7, state("a", run_id)),
             ],
             [Result("b")],
         )
     assert store.table("shop", "b") is None, "a failed batch commits nothing"
     assert set(store.node_states()) == {"a"}
-    store.commit_builds(run_id, [(None, 1, state("a", run_id))], [Result("c", "error")])
+    store.commit_builds(run_id, [Build(None, 1, state("a", run_id))], [Result("c", "error")])
     assert store.table("shop", "a").version == 1  # type: ignore[union-attr]
     store.finish_run(run_id, "error")
     assert store.runs()[0]["status"] == "error"

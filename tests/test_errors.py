@@ -203,3 +203,9 @@ def test_deleted_table_data_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "shop.customer_totals cannot be read" in result.stderr
     assert "glueform run -s customer_totals" in result.stderr
+
+
+@pytest.mark.parametrize("stem", ["my-model", "2nd_model", "a b", "drop;table"])
+def test_model_names_that_would_break_paths_or_sql(tmp_path: Path, stem: str) -> None:
+    root = project_with(tmp_path, **{f"transforms/{stem}.sql": "select 1 as x\n"})
+    check_error(root, f"{stem}.sql:1:1", "does not make a valid model name")

@@ -197,3 +197,45 @@ def test_init_scaffold_runs(tmp_path: Path) -> None:
     payload = glueform_json("run", "-p", str(root))
     assert payload["ok"] and len(payload["nodes"]) == 2
     assert glueform("init", str(root)).exit_code == 2
+
+
+def test_partitioned_table(tmp_path: Path) -> None:
+    files = {
+        "glueform.yml": "name: p\n",
+        "transforms/events.sql": (
+            "{{ config(partition_by=['dt', 'kind']) }}\n"
+            "select i as id, date '2024-01-01' + cast(i % 3 as integer) as dt,\n"
+            "  case when i % 2 = 0 then 'a/b' else 'c' end as kind\n"
+            "from range(30) t(i)\n"
+        ),
+        "transforms/first_day.sql": "select count(*) as n from {{ ref('events') }} where dt = date '2024-01-01'\n",
+    }
+    root = write_project(tmp_path / "p", files)
+    payload = glueform_json("run", "-p", str(root))
+    assert payload["ok"], payload
+    rows = {n["name"]: n["rows"] for n in payload["nodes"]}
+    assert rows["events"] == 30 and rows["first_day"] == 1
+    shown = glueform_json("catalog", "show", "p.events", "-p", str(root))
+    assert [c["name"] for c in shown["columns"]] == ["id"]
+    assert [(c["name"], c["type"]) for c in shown["partition_keys"]] == [
+        ("dt", "DATE"),
+        ("kind", "VARCHAR"),
+    ]
+    parts = glueform_json("catalog", "partitions", "p.events", "-p", str(root))
+    assert len(parts) == 6 and sum(p["rows"] for p in parts) == 30
+    assert ["2024-01-01", "a/b"] in [p["values"] for p in parts]
+    first = current_location(root, "first_day")
+    assert query(f"select n from read_parquet('{first}/*.parquet')") == [(10,)]
+    assert glueform("plan", "-p", str(root), "--detailed-exitcode").exit_code == 0
+    # a downstream run that reads the committed partitioned table from the catalog
+    assert glueform_json("run", "-p", str(root), "-s", "first_day")["ok"]
+
+
+def test_partition_by_on_a_view_is_refused(tmp_path: Path) -> None:
+    files = {
+        "glueform.yml": "name: p\n",
+        "transforms/v.sql": "{{ config(materialized='view', partition_by=['x']) }}\nselect 1 as x\n",
+    }
+    root = write_project(tmp_path / "p", files)
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2 and "partition_by needs materialized='table'" in result.stderr

@@ -114,3 +114,13 @@ class NodeState:
     run_id: str
     built_at: float
     rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Build:
+    """One finished build to commit: the table's new version, its fingerprints, its partitions."""
+
+    table: CatalogTable | None  # None: the table is unchanged (a view with the same SQL)
+    expected_version: int | None  # the version the build replaced (None: a new table)
+    state: NodeState
+    partitions: tuple[Partition, ...] | None = None  # None: no partitions to record

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, 
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
-from glueform.catalog.model import CatalogTable, NodeState, Partition, TableVersion
+from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
 from glueform.errors import UserError
 
 
@@ -231,17 +231,8 @@ class CatalogStore:
         ]
 
     def replace_partitions(self, database: str, name: str, parts: Iterable[Partition]) -> None:
-        p = s.partitions
-        now = time.time()
         with self.engine.begin() as conn:
-            conn.execute(p.delete().where(p.c.database == database, p.c.table_name == name))
-            values = [
-                {"database": database, "table_name": name, "values_key": json.dumps(list(part.values)), "partition_values": list(part.values),
-                 "location": part.location, "rows": part.rows, "bytes": part.bytes, "created_at": now}
-                for part in parts
-            ]  # fmt: skip
-            if values:
-                conn.execute(insert(p), values)
+            _replace_partitions(conn, database, name, parts, time.time())
 
     # -- builds --------------------------------------------------------------------------------
 
@@ -261,42 +252,32 @@ class CatalogStore:
             rows = conn.execute(select(s.node_state)).mappings().all()
         return {r["node"]: NodeState(**{**r, "upstream": _json(r["upstream"])}) for r in rows}
 
-    def commit_builds(
-        self,
-        run_id: str,
-        builds: Sequence[tuple[CatalogTable | None, int | None, NodeState]],
-        node_runs: Iterable[Any],
-    ) -> None:
-        """The atomic flip of finished builds (each output's new table version with the
-        fingerprints it was built from) and the run's node records, in one transaction.
-        A build whose table is None left the table as it was (a view with the same SQL).
+    def commit_builds(self, run_id: str, builds: Sequence[Build], node_runs: Iterable[Any]) -> None:
+        """The atomic flip of finished builds (each output's new table version, partitions and
+        the fingerprints it was built from) and the run's node records, in one transaction.
 
         ``node_runs`` are objects with ``name, status, rows, seconds, message``.
         """
         now = time.time()
         with self.engine.begin() as conn:
-            changed = [(t, v) for t, v, _ in builds if t is not None]
+            changed = [(b.table, b.expected_version) for b in builds if b.table is not None]
             versions = _put_tables(conn, changed, now)
             _insert_versions(
                 conn, run_id, [(t, v) for (t, _), v in zip(changed, versions, strict=True)], now
             )
-            states = [b[2] for b in builds]
-            if states:
-                conn.execute(
-                    s.node_state.delete().where(s.node_state.c.node.in_([st.node for st in states]))
-                )
-                conn.execute(insert(s.node_state), [_state_row(st) for st in states])
+            for build in builds:
+                if build.partitions is not None:
+                    _replace_partitions(
+                        conn, build.state.database, build.state.node, build.partitions, now
+                    )
+            if builds:
+                nodes = [b.state.node for b in builds]
+                conn.execute(s.node_state.delete().where(s.node_state.c.node.in_(nodes)))
+                conn.execute(insert(s.node_state), [_state_row(b.state) for b in builds])
             rows = [
-                {
-                    "run_id": run_id,
-                    "node": r.name,
-                    "status": r.status,
-                    "rows": r.rows,
-                    "seconds": r.seconds,
-                    "message": r.message,
-                }
+                {"run_id": run_id, "node": r.name, "status": r.status, "rows": r.rows, "seconds": r.seconds, "message": r.message}
                 for r in node_runs
-            ]
+            ]  # fmt: skip
             if rows:
                 conn.execute(insert(s.node_runs), rows)
 
@@ -450,6 +431,20 @@ def _state_row(state: NodeState) -> dict[str, Any]:
         "sql_hash": state.sql_hash, "config_hash": state.config_hash, "upstream": dict(state.upstream),
         "run_id": state.run_id, "built_at": state.built_at, "rows": state.rows,
     }  # fmt: skip
+
+
+def _replace_partitions(
+    conn: Any, database: str, name: str, parts: Iterable[Partition], now: float
+) -> None:
+    p = s.partitions
+    conn.execute(p.delete().where(p.c.database == database, p.c.table_name == name))
+    values = [
+        {"database": database, "table_name": name, "values_key": json.dumps(list(part.values)), "partition_values": list(part.values),
+         "location": part.location, "rows": part.rows, "bytes": part.bytes, "created_at": now}
+        for part in parts
+    ]  # fmt: skip
+    if values:
+        conn.execute(insert(p), values)
 
 
 def _insert_versions(

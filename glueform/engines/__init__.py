@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from glueform.catalog.model import CatalogTable, ColumnDef
+from glueform.catalog.model import CatalogTable, ColumnDef, Partition
 from glueform.dag import Node
 from glueform.errors import UserError
 from glueform.project.model import SourceTable, Target
@@ -25,6 +25,8 @@ class BuildOutput:
     location: str | None
     view_sql: str | None
     columns: tuple[ColumnDef, ...] = ()
+    partition_keys: tuple[ColumnDef, ...] = ()
+    partitions: tuple[Partition, ...] = ()
 
 
 class Engine(Protocol):

@@ -11,8 +11,9 @@ import shutil
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from glueform.catalog.model import CatalogTable, ColumnDef
+from glueform.catalog.model import CatalogTable, ColumnDef, Partition
 from glueform.dag import Node
 from glueform.engines import BuildOutput
 from glueform.project.model import SourceTable, Target
@@ -100,9 +101,8 @@ class DuckDBEngine:
             self._create_view(table.database, table.name, table.view_sql)
         else:
             assert table.location is not None
-            self._create_view(
-                table.database, table.name, _parquet_scan(table.location + "/*.parquet")
-            )
+            scan = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
+            self._create_view(table.database, table.name, scan)
 
     def _create_view(self, database: str, name: str, select_sql: str) -> None:
         self.execute(
@@ -116,24 +116,63 @@ class DuckDBEngine:
             self._create_view(node.database, node.name, sql)
             return BuildOutput(None, None, sql, self._columns(node))
         Path(location).mkdir(parents=True, exist_ok=True)
-        target_file = f"{location}/{DATA_FILE}"
-        rows = self.execute(
-            f"COPY ({sql}) TO {string_literal(target_file, DIALECT)} (FORMAT parquet)"
+        if node.partition_by:
+            keys = ", ".join(quote_identifier(c, DIALECT) for c in node.partition_by)
+            options = f"FORMAT parquet, PARTITION_BY ({keys})"
+            target = location
+        else:
+            options, target = "FORMAT parquet", f"{location}/{DATA_FILE}"
+        rows = self.execute(f"COPY ({sql}) TO {string_literal(target, DIALECT)} ({options})")
+        scan = _parquet_scan(location, True) if node.partition_by else _parquet_scan(target)
+        self._create_view(node.database, node.name, scan)
+        columns = self._columns(node)
+        keys_set = set(node.partition_by)
+        return BuildOutput(
+            rows=int(rows[0][0]) if rows else None,
+            location=location,
+            view_sql=None,
+            columns=tuple(c for c in columns if c.name not in keys_set),
+            partition_keys=tuple(c for k in node.partition_by for c in columns if c.name == k),
+            partitions=self._partitions(node, location) if node.partition_by else (),
         )
-        self._create_view(node.database, node.name, _parquet_scan(target_file))
-        return BuildOutput(int(rows[0][0]) if rows else None, location, None, self._columns(node))
 
     def _columns(self, node: Node) -> tuple[ColumnDef, ...]:
         rows = self.execute(f"DESCRIBE {quote_relation(node.database, node.name, DIALECT)}")
         return tuple(ColumnDef(name, type_) for name, type_, *_ in rows)
+
+    def _partitions(self, node: Node, location: str) -> tuple[Partition, ...]:
+        """Each partition folder with its values, rows (from the Parquet footers) and bytes."""
+        files = string_literal(f"{location}/**/*.parquet", DIALECT)
+        rows = self.execute(
+            f"SELECT file_name, sum(num_rows) FROM parquet_file_metadata({files}) GROUP BY ALL"
+        )
+        folders: dict[str, list[int]] = {}
+        for file_name, count in rows:
+            folder = str(Path(file_name).parent)
+            entry = folders.setdefault(folder, [0, 0])
+            entry[0] += int(count)
+            entry[1] += Path(file_name).stat().st_size
+        out = []
+        for folder, (count, size) in sorted(folders.items()):
+            parts = Path(folder).relative_to(location).parts
+            values = tuple(unquote(p.split("=", 1)[1]) for p in parts)
+            out.append(Partition(values, folder, count, size))
+        return tuple(out)
 
     def discard(self, location: str) -> None:
         """Remove a version folder that was never committed."""
         shutil.rmtree(location, ignore_errors=True)
 
 
-def _parquet_scan(files: str) -> str:
-    return f"SELECT * FROM read_parquet({string_literal(files, DIALECT)})"
+def _parquet_scan(location: str, partitioned: bool = False) -> str:
+    """A scan of a table's version folder; partition folders become columns (with pruning)."""
+    if partitioned:
+        files = string_literal(f"{location}/**/*.parquet", DIALECT)
+        return f"SELECT * FROM read_parquet({files}, hive_partitioning = true)"
+    files = string_literal(
+        location if location.endswith(".parquet") else f"{location}/*.parquet", DIALECT
+    )
+    return f"SELECT * FROM read_parquet({files})"
 
 
 def _literal(value: Any) -> str:

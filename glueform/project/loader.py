@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from glueform.project.validate import validate
 from glueform.project.yaml_load import YamlDoc, load_yaml
 
 PROJECT_FILE = "glueform.yml"
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # safe in paths and SQL alike
 FORMATS_BY_SUFFIX = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -230,6 +232,12 @@ def _models(
     for path in _glob(root, MODEL_GLOB):
         rel = path.relative_to(base).as_posix()
         name = path.stem
+        if not NAME_RE.fullmatch(name):
+            raise UserError(
+                f"'{path.name}' does not make a valid model name",
+                SourceLocation(path, 1, 1),
+                hint="a model's name is its file's stem: use letters, digits and _, not starting with a digit",
+            )
         if name in models:
             raise UserError(
                 f"two models are named '{name}': {models[name].path} and {path}",

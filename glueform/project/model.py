@@ -74,6 +74,7 @@ class ModelConfig:
     tags: tuple[str, ...] = ()
     description: str = ""
     enabled: bool = True
+    partition_by: tuple[str, ...] = ()
 
     @staticmethod
     def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:

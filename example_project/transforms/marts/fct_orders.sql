@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['finance', 'nightly']) }}
+{{ config(materialized='table', tags=['finance', 'nightly'], partition_by=['order_month']) }}
 
 -- One row per order with amounts, payment status and the customer's order sequence.
 with orders as (
@@ -29,6 +29,7 @@ select
     customer_id,
     ordered_at,
     ordered_on,
+    cast(date_trunc('month', ordered_on) as date) as order_month,
     status,
     is_final,
     is_revenue,
