@@ -35,7 +35,7 @@ def test_example_marts_have_the_expected_shape(shop: Path) -> None:
     fct = tables["fct_orders"]
     assert fct.database == "marts" and fct.table_type == "MANAGED_TABLE"
     (orders, distinct_ids) = query(
-        f"select count(*), count(distinct order_id) from read_parquet('{fct.location}/*.parquet')"
+        f"select count(*), count(distinct order_id) from read_parquet('{fct.location}/**/*.parquet', hive_partitioning = true)"
     )[0]
     assert orders == distinct_ids == 3000
     customers = tables["dim_customers"]
