@@ -7,7 +7,11 @@ fingerprint is unchanged, or the columns sqlglot infers from its SQL when it wou
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 from glueform.catalog.model import (
     EXTERNAL_TABLE,
@@ -15,6 +19,7 @@ from glueform.catalog.model import (
     VIRTUAL_VIEW,
     CatalogTable,
     ColumnDef,
+    Partition,
 )
 from glueform.dag import Graph
 from glueform.project.model import SourceTable
@@ -30,12 +35,30 @@ def source_table(table: SourceTable) -> CatalogTable:
         name=table.name,
         table_type=EXTERNAL_TABLE,
         columns=tuple(ColumnDef(c.name, c.type or "", c.description) for c in table.columns),
+        partition_keys=tuple(
+            ColumnDef(c.name, c.type or "", c.description) for c in table.partition_keys
+        ),
         location=table.path,
         format=table.format,
         options=dict(table.options),
         parameters={"classification": table.format, SOURCE_MARK: "true"},
         description=table.description,
     )
+
+
+def source_partitions(table: SourceTable) -> list[Partition]:
+    """The Hive-style partition folders under a local source's files, with their bytes."""
+    if not table.partition_keys or "://" in table.path:
+        return []
+    keys = [c.name for c in table.partition_keys]
+    folders: dict[tuple[str, ...], list[Any]] = {}
+    for file in glob.glob(table.path, recursive=True):
+        parts = dict(p.split("=", 1) for p in Path(file).parent.parts if "=" in p)
+        if all(k in parts for k in keys):
+            values = tuple(unquote(parts[k]) for k in keys)
+            entry = folders.setdefault(values, [str(Path(file).parent), 0])
+            entry[1] += Path(file).stat().st_size
+    return [Partition(v, location, None, size) for v, (location, size) in sorted(folders.items())]
 
 
 def model_columns(

@@ -245,7 +245,7 @@ def _diff(
             if n in have and t and have[n] and _type(t) != _type(have[n])
         ]
     # a source's whole declaration is desired state; a model's location is the run's to choose
-    fields = ("table_type", "location", "format", "options", "description")
+    fields = ("table_type", "location", "format", "options", "description", "partition_keys")
     if desired.table_type != EXTERNAL_TABLE:
         fields = ("table_type",)
     changed = [f for f in fields if getattr(desired, f) != getattr(current, f)]

@@ -22,6 +22,7 @@ from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
 from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
+from glueform.desired import source_partitions
 from glueform.errors import SourceLocation, UserError
 from glueform.plan import Plan, TableChange, build_plan
 from glueform.planfile import check_plan, read_plan, write_plan
@@ -185,6 +186,11 @@ class Workspace:
         engine = create_engine(self.target, self.project.root)
         with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
             apply_table_changes(catalog, self.graph, table_changes)
+            for source in self.graph.sources.values():
+                if source.partition_keys:
+                    catalog.replace_partitions(
+                        source.source, source.name, source_partitions(source)
+                    )
             ctx = RunContext(
                 engine=engine,
                 catalog=catalog,

@@ -239,3 +239,35 @@ def test_partition_by_on_a_view_is_refused(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", files)
     result = glueform("validate", "-p", str(root))
     assert result.exit_code == 2 and "partition_by needs materialized='table'" in result.stderr
+
+
+def test_partitioned_source(tmp_path: Path) -> None:
+    import duckdb
+
+    data = tmp_path / "s" / "data" / "events"
+    for day, n in (("2024-01-01", 3), ("2024-01-02", 5)):
+        (data / f"dt={day}").mkdir(parents=True)
+        duckdb.sql(
+            f"copy (select range as id from range({n})) to '{data}/dt={day}/part-0.parquet' (format parquet)"
+        )
+    sources = (
+        "sources:\n  - name: raw\n    tables:\n"
+        "      - name: events\n        path: 'data/events/*/*.parquet'\n"
+        "        columns: [{name: id, type: BIGINT}]\n"
+        "        partition_keys: [{name: dt, type: DATE}]\n"
+    )
+    files = {
+        "glueform.yml": "name: s\n",
+        "sources/raw.yml": sources,
+        "transforms/day_two.sql": "select count(*) as n, min(dt) as dt from {{ source('raw', 'events') }} where dt = date '2024-01-02'\n",
+    }
+    root = write_project(tmp_path / "s", files)
+    assert glueform_json("run", "-p", str(root))["ok"]
+    assert query(
+        f"select n, cast(dt as varchar) from read_parquet('{current_location(root, 'day_two')}/*.parquet')"
+    ) == [(5, "2024-01-02")]
+    parts = glueform_json("catalog", "partitions", "raw.events", "-p", str(root))
+    assert [p["values"] for p in parts] == [["2024-01-01"], ["2024-01-02"]]
+    shown = glueform_json("catalog", "show", "raw.events", "-p", str(root))
+    assert shown["partition_keys"] == [{"name": "dt", "type": "DATE", "comment": ""}]
+    assert glueform("plan", "-p", str(root), "--detailed-exitcode").exit_code == 0

@@ -91,6 +91,8 @@ class DuckDBEngine:
         options = dict(table.options)
         if table.format == "ndjson":
             options.setdefault("format", "newline_delimited")
+        if table.partition_keys:
+            options.setdefault("hive_partitioning", True)
         args = [string_literal(table.path, DIALECT)]
         args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
         self._create_view(table.source, table.name, f"SELECT * FROM {reader}({', '.join(args)})")

@@ -206,6 +206,7 @@ def _source_table(
         description=table.get("description", ""),
         columns=_columns(table.get("columns", [])),
         location=doc.location(at),
+        partition_keys=_columns(table.get("partition_keys", [])),
     )
 
 

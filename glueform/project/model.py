@@ -59,6 +59,7 @@ class SourceTable:
     description: str
     columns: tuple[Column, ...]
     location: SourceLocation
+    partition_keys: tuple[Column, ...] = ()
 
     @property
     def key(self) -> str:
