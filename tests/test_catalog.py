@@ -308,3 +308,34 @@ def test_retention_keeps_the_newest_versions(project: Path) -> None:
         )["version"]
         == 5
     )
+
+
+def test_an_older_catalog_upgrades(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, insert, inspect
+
+    path = tmp_path / "v1.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # a catalog as schema version 1 left it
+        catalog_schema.MIGRATIONS[0](conn)
+        conn.execute(insert(catalog_schema.meta).values(key="schema_version", value="1"))
+        conn.execute(
+            insert(catalog_schema.runs).values(
+                id="r0", target="dev", command="run", status="success", started_at=1.0
+            )
+        )
+    assert "node_runs_by_node" not in {i["name"] for i in inspect(engine).get_indexes("node_runs")}
+    engine.dispose()
+    store = CatalogStore.for_path(path)
+    assert store.runs()[0]["id"] == "r0", "the data survives the upgrade"
+    assert "node_runs_by_node" in {
+        i["name"] for i in inspect(store.engine).get_indexes("node_runs")
+    }
+    store.close()
+
+
+def test_detailed_exitcode_reports_errors_as_1(tmp_path: Path) -> None:
+    files = basic_files()
+    files["transforms/bad.sql"] = "select * from {{ ref('nope') }}\n"
+    root = write_project(tmp_path / "p", files)
+    assert glueform("plan", "-p", str(root), "--detailed-exitcode").exit_code == 1
+    assert glueform("plan", "-p", str(root)).exit_code == 2

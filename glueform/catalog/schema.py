@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -120,12 +121,17 @@ locks = Table(
     Column("since", Float, nullable=False),
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _create_v1(conn: Any) -> None:
     metadata.create_all(conn)
 
 
+def _index_node_runs(conn: Any) -> None:
+    """v2: a node's run history without scanning every run (same DDL on SQLite and PostgreSQL)."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS node_runs_by_node ON node_runs (node, run_id)"))
+
+
 # MIGRATIONS[i] brings a catalog from schema version i to i + 1.
-MIGRATIONS: list[Callable[[Any], None]] = [_create_v1]
+MIGRATIONS: list[Callable[[Any], None]] = [_create_v1, _index_node_runs]

@@ -111,7 +111,8 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
         if ctx.debug:
             raise
         ctx.console().error(exc)
-        sys.exit(exc.exit_code)
+        # with --detailed-exitcode, 2 means "changes": any error is 1 (as in Terraform)
+        sys.exit(1 if kwargs.get("detailed_exitcode") else exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing half-written was committed", err=True)
         sys.exit(130)
