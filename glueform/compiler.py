@@ -11,10 +11,10 @@ from typing import Any
 from glueform import __version__
 from glueform.cache import CompileCache, digest, env_unchanged
 from glueform.dag import Graph, Node
-from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.errors import UserError, locate, quoted, snippet_at
 from glueform.project.model import ModelConfig, ModelSpec, Project
 from glueform.sql import TableRef, parse_query, referenced_tables, transpile
-from glueform.templating import TOKEN_RE, Rendered, Renderer, find_call
+from glueform.templating import TOKEN_RE, Rendered, Renderer
 
 
 def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
@@ -67,16 +67,8 @@ def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
     if out.config:
         from glueform.project.validate import validate_config
 
-        validate_config(out.config, _find_call_location(spec, "config("))
+        validate_config(out.config, locate(spec.sql, spec.path, "config("))
     return ModelConfig.merge(spec.base_config, out.config)
-
-
-def _find_call_location(spec: ModelSpec, needle: str) -> SourceLocation:
-    for i, line in enumerate(spec.sql.splitlines(), start=1):
-        col = line.find(needle)
-        if col >= 0:
-            return SourceLocation(spec.path, i, col + 1)
-    return spec.location
 
 
 def _check_relation_clashes(
@@ -157,7 +149,7 @@ def _node(
 
 
 def _unknown_ref(project: Project, spec: ModelSpec, ref: str) -> None:
-    loc = find_call(spec.sql, spec.path, ref)
+    loc = locate(spec.sql, spec.path, *quoted(ref), skip=1)  # past the opening quote
     close = difflib.get_close_matches(ref, list(project.models), n=1)
     disabled = ref in project.models
     raise UserError(
@@ -190,7 +182,7 @@ def _undeclared_table(
         hint = f"write {{{{ source('{src}', '{tbl}') }}}} so the dependency is known"
     else:
         hint = "read other tables through ref() or source() (declare raw data in sources/*.yml)"
-    loc = _find_call_location(spec, table.name)
+    loc = locate(spec.sql, spec.path, table.name)
     raise UserError(
         f"the SQL reads table {table} directly, not through ref() or source()",
         loc,

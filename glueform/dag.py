@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from glueform.errors import SourceLocation, UserError
+from glueform.errors import SourceLocation, UserError, locate, quoted
 from glueform.project.model import Column, SourceTable
 
 
@@ -174,12 +174,7 @@ _SELECTOR = re.compile(
 
 def _ref_location(node: Node, ref: str) -> SourceLocation:
     text = node.path.read_text(encoding="utf-8") if node.path.is_file() else ""
-    for i, line in enumerate(text.splitlines(), start=1):
-        for quote in ("'", '"'):
-            col = line.find(f"ref({quote}{ref}{quote}")
-            if col >= 0:
-                return SourceLocation(node.path, i, col + 1)
-    return node.location
+    return locate(text, node.path, *(f"ref({q}" for q in quoted(ref)))
 
 
 def _build_order(nodes: Mapping[str, Node]) -> tuple[str, ...]:

@@ -90,3 +90,19 @@ def snippet_at(text: str, line: int, col: int, width: int = 1) -> str:
     gutter = f"{line:>5} | "
     caret = " " * (len(gutter) + max(col - 1, 0)) + "^" * max(width, 1)
     return f"{gutter}{src}\n{caret}"
+
+
+def locate(text: str, path: Path, *needles: str, skip: int = 0) -> SourceLocation:
+    """Where the first of ``needles`` is written in ``text``, ``skip`` characters in
+    (the file's start if nowhere)."""
+    for i, line in enumerate(text.splitlines(), start=1):
+        for needle in needles:
+            col = line.find(needle)
+            if col >= 0:
+                return SourceLocation(path, i, col + 1 + skip)
+    return SourceLocation(path, 1, 1)
+
+
+def quoted(name: str) -> tuple[str, str]:
+    """``'name'`` and ``"name"``: the two ways a Jinja call can spell an argument."""
+    return f"'{name}'", f'"{name}"'

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.errors import SourceLocation, UserError, locate, quoted, snippet_at
 from glueform.project.model import MacroFile
 
 if TYPE_CHECKING:
@@ -131,40 +131,35 @@ class Renderer:
 
         def source(source_name: str, table_name: str) -> str:
             if not source_exists(source_name, table_name):
-                raise UserError(
+                raise _call_error(
+                    text,
+                    path,
+                    table_name,
                     f"source('{source_name}', '{table_name}') is not declared",
-                    find_call(text, path, table_name),
-                    hint="declare it under sources: in sources/*.yml",
-                    snippet=_call_snippet(text, table_name),
+                    "declare it under sources: in sources/*.yml",
                 )
             key = f"{source_name}.{table_name}"
             if key not in out.sources:
                 out.sources.append(key)
             return SOURCE_TOKEN.format(source_name, table_name)
 
-        def var(var_name: str, default: Any = _MISSING) -> Any:
-            if var_name in self.vars:
-                return self.vars[var_name]
+        def lookup(values: Mapping[str, Any], name: str, default: Any, what: str, hint: str) -> Any:
+            if name in values:
+                return values[name]
             if default is _MISSING:
-                raise UserError(
-                    f"var('{var_name}') has no value",
-                    find_call(text, path, var_name),
-                    hint="set it under vars: in glueform.yml, pass --var, or give a default",
-                    snippet=_call_snippet(text, var_name),
-                )
+                raise _call_error(text, path, name, what, hint)
             return default
+
+        def var(var_name: str, default: Any = _MISSING) -> Any:
+            hint = "set it under vars: in glueform.yml, pass --var, or give a default"
+            return lookup(self.vars, var_name, default, f"var('{var_name}') has no value", hint)
 
         def env_var(var_name: str, default: Any = _MISSING) -> Any:
             out.env[var_name] = self.os_env.get(var_name)
-            if var_name in self.os_env:
-                return self.os_env[var_name]
-            if default is _MISSING:
-                raise UserError(
-                    f"environment variable {var_name} is not set",
-                    find_call(text, path, var_name),
-                    hint="export it or give env_var() a default",
-                )
-            return default
+            what = f"environment variable {var_name} is not set"
+            return lookup(
+                self.os_env, var_name, default, what, "export it or give env_var() a default"
+            )
 
         def config(**kwargs: Any) -> str:
             out.config.update(kwargs)
@@ -188,22 +183,12 @@ def _static_call(match: re.Match[str], context: dict[str, Any]) -> str:
     return str(context["source"](match["src"], match["tbl"]))
 
 
-def find_call(text: str, path: Path, needle: str) -> SourceLocation:
-    """Where a call mentioning ``needle`` was written (best effort: the first mention)."""
-    for i, line in enumerate(text.splitlines(), start=1):
-        for quote in ("'", '"'):
-            col = line.find(f"{quote}{needle}{quote}")
-            if col >= 0:
-                return SourceLocation(path, i, col + 2)
-    return SourceLocation(path, 1, 1)
-
-
-def _call_snippet(text: str, needle: str) -> str:
-    for i, line in enumerate(text.splitlines(), start=1):
-        col = max(line.find(f"'{needle}'"), line.find(f'"{needle}"'))
-        if col >= 0:
-            return snippet_at(text, i, col + 2, len(needle))
-    return ""
+def _call_error(text: str, path: Path, name: str, message: str, hint: str) -> UserError:
+    """An error pointing at the quoted argument ``name`` of a call in the model's text."""
+    loc = locate(text, path, *quoted(name), skip=1)  # past the opening quote
+    return UserError(
+        message, loc, hint=hint, snippet=snippet_at(text, loc.line, loc.col, len(name))
+    )
 
 
 def _template_line(exc: Exception, path: Path) -> tuple[int, Path]:
