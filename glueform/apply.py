@@ -9,11 +9,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from glueform.catalog import MANAGED_TABLE, CatalogStore
+from glueform.catalog.model import MANAGED_TABLE
 from glueform.dag import Graph
 from glueform.desired import source_table
 from glueform.plan import TableChange
+
+if TYPE_CHECKING:
+    from glueform.catalog.store import CatalogStore
 
 
 def apply_table_changes(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from glueform.catalog import CatalogStore
+if TYPE_CHECKING:
+    from glueform.catalog.store import CatalogStore
 
 
 def expire_versions(

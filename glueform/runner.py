@@ -11,22 +11,18 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from glueform.catalog import (
-    MANAGED_TABLE,
-    VIRTUAL_VIEW,
-    Build,
-    CatalogStore,
-    CatalogTable,
-    NodeState,
-)
+from glueform.catalog.model import MANAGED_TABLE, VIRTUAL_VIEW, Build, CatalogTable, NodeState
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput, Engine
 from glueform.errors import UserError
 from glueform.plan import upstream_fingerprints
 from glueform.project.model import SourceTable
+
+if TYPE_CHECKING:
+    from glueform.catalog.store import CatalogStore
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glueform import __version__
 from glueform.apply import apply_table_changes
 from glueform.cache import CompileCache, digest
-from glueform.catalog import EXTERNAL_TABLE, CatalogStore
 from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
+from glueform.catalog.model import EXTERNAL_TABLE
 from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.desired import source_partitions
@@ -32,6 +32,9 @@ from glueform.retention import expire_versions
 from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 
 CATALOG_FILE = "catalog.db"
+
+if TYPE_CHECKING:
+    from glueform.catalog.store import CatalogStore
 
 
 class Workspace:
@@ -120,6 +123,8 @@ class Workspace:
     @contextmanager
     def catalog(self) -> Iterator[CatalogStore]:
         """The target's catalog: its ``catalog:`` URL, or a SQLite file in its state folder."""
+        from glueform.catalog.store import CatalogStore
+
         target = self.target
         store = (
             CatalogStore(target.catalog)

@@ -58,3 +58,9 @@ def test_bad_var_syntax_is_a_usage_error(project) -> None:  # type: ignore[no-un
     result = glueform("plan", "-p", str(project), "--var", "novalue")
     assert result.exit_code == 2
     assert "NAME=VALUE" in result.output
+
+
+def test_compiling_does_not_import_the_catalog_store() -> None:
+    code = "import sys, glueform.workspace; print('sqlalchemy' in sys.modules, 'duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -5,6 +5,8 @@ team one shared catalog. An output becomes current only when its new version is 
 in one transaction with the fingerprints it was built from: a failed or killed run loses nothing.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from glueform.catalog.model import (
     EXTERNAL_TABLE,
     MANAGED_TABLE,
@@ -16,7 +18,26 @@ from glueform.catalog.model import (
     Partition,
     TableVersion,
 )
-from glueform.catalog.store import CatalogError, CatalogStore, LockHeldError, StaleVersionError
+
+if TYPE_CHECKING:
+    from glueform.catalog.store import (
+        CatalogError,
+        CatalogStore,
+        LockHeldError,
+        StaleVersionError,
+    )
+
+_STORE_NAMES = {"CatalogError", "CatalogStore", "LockHeldError", "StaleVersionError"}
+
+
+def __getattr__(name: str) -> Any:
+    """The store (and SQLAlchemy under it) is imported only when a command opens the catalog."""
+    if name in _STORE_NAMES:
+        from glueform.catalog import store
+
+        return getattr(store, name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "EXTERNAL_TABLE",
