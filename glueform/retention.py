@@ -20,9 +20,8 @@ def expire_versions(
 ) -> list[str]:
     """Remove the data of versions beyond the newest ``keep`` of ``tables``; return what went."""
     removed = []
-    for database, name in tables:
-        for location in catalog.expired_locations(database, name, keep):
-            if "://" not in location and Path(location).is_dir():
-                shutil.rmtree(location, ignore_errors=True)
-                removed.append(location)
+    for location in catalog.expired_locations(tables, keep):
+        if "://" not in location and Path(location).is_dir():
+            shutil.rmtree(location, ignore_errors=True)
+            removed.append(location)
     return removed

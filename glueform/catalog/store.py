@@ -213,11 +213,37 @@ class CatalogStore:
             )
         return restored
 
-    def expired_locations(self, database: str, name: str, keep: int) -> list[str]:
-        """Data folders of versions older than the newest ``keep``, unless still in use."""
-        versions = self.table_versions(database, name)
-        kept = {v.table.location for v in versions[:keep]}
-        return sorted({v.table.location for v in versions[keep:] if v.table.location} - kept)
+    def expired_locations(self, tables: Iterable[tuple[str, str]], keep: int) -> list[str]:
+        """Data folders of versions older than the newest ``keep`` of ``tables``, unless a kept
+        version (say, after a rollback) still uses them. Two queries, however many tables."""
+        wanted = set(tables)
+        t, v = s.tables, s.table_versions
+        old = (
+            select(v.c.database, v.c.name)
+            .join(t, (t.c.database == v.c.database) & (t.c.name == v.c.name))
+            .where(v.c.version <= t.c.version - keep)
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            candidates = {tuple(row) for row in conn.execute(old)} & wanted
+            if not candidates:
+                return []
+            query = select(v.c.database, v.c.name, v.c.version, v.c.definition).where(
+                v.c.database.in_({db for db, _ in candidates}),
+                v.c.name.in_({n for _, n in candidates}),
+            )
+            rows = conn.execute(query.order_by(v.c.version.desc())).all()
+        by_table: dict[tuple[str, str], list[str | None]] = {}
+        for row in rows:
+            if (row.database, row.name) in candidates:
+                by_table.setdefault((row.database, row.name), []).append(
+                    _json(row.definition).get("location")
+                )
+        expired: set[str] = set()
+        for locations in by_table.values():
+            kept = set(locations[:keep])
+            expired |= {loc for loc in locations[keep:] if loc and loc not in kept}
+        return sorted(expired)
 
     def partitions(self, database: str, name: str) -> list[Partition]:
         p = s.partitions
