@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from glueform.catalog.model import MANAGED_TABLE, VIRTUAL_VIEW, Build, CatalogTable, NodeState
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
+from glueform.desired import source_table
 from glueform.engines import BuildOutput, Engine
 from glueform.errors import UserError
 from glueform.plan import upstream_fingerprints
@@ -97,9 +98,12 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
         for n, node in graph.nodes.items()
         if (node.database, n) in tables
     }
+    sources = {
+        k: tables.get((t.source, t.name)) or source_table(t) for k, t in graph.sources.items()
+    }
     engine.open()
     try:
-        _prepare(graph, todo, built, engine)
+        _prepare(graph, todo, built, sources, engine)
         _Walk(graph, todo, built, run_id, ctx, result).run()
     except BaseException:
         catalog.finish_run(run_id, "cancelled")
@@ -111,8 +115,14 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     return result
 
 
-def _prepare(graph: Graph, todo: set[str], built: dict[str, CatalogTable], engine: Engine) -> None:
-    """Register what the selected nodes read but this run does not build."""
+def _prepare(
+    graph: Graph,
+    todo: set[str],
+    built: dict[str, CatalogTable],
+    sources: dict[str, CatalogTable],
+    engine: Engine,
+) -> None:
+    """Register what the selected nodes read but this run does not build, from the catalog."""
     databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
     engine.create_databases(databases | {t.source for t in graph.sources.values()})
     outside = {u for name in todo for u in graph.upstream(name)} - todo
@@ -121,25 +131,25 @@ def _prepare(graph: Graph, todo: set[str], built: dict[str, CatalogTable], engin
         for key in graph.nodes[name].sources:
             if key not in registered:
                 registered.add(key)
-                _register_source(engine, graph.sources[key])
+                _register_source(engine, sources[key], graph.sources[key])
         if name in outside and name in built:
             _register_output(engine, built[name])
 
 
-def _register_source(engine: Engine, table: SourceTable) -> None:
+def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable) -> None:
     try:
-        engine.register_source(table)
+        engine.register(table)
     except Exception as exc:
         raise UserError(
             f"cannot read source {table.key}: {_engine_message(exc)}",
-            table.location,
+            declared.location,
             hint="check the table's path, format and reader options in its sources/*.yml",
         ) from exc
 
 
 def _register_output(engine: Engine, table: CatalogTable) -> None:
     try:
-        engine.register_output(table)
+        engine.register(table)
     except Exception as exc:
         raise UserError(
             f"the current version of {table.key} cannot be read: {_engine_message(exc)}",

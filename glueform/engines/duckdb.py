@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from glueform.catalog.model import CatalogTable, ColumnDef, Partition
+from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
 from glueform.dag import Node
 from glueform.engines import BuildOutput
-from glueform.project.model import SourceTable, Target
+from glueform.project.model import Target
 from glueform.sql import literal, quote_identifier, quote_relation, string_literal
 
 DIALECT = "duckdb"
@@ -86,25 +86,17 @@ class DuckDBEngine:
         for name in sorted(names):
             self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(name, DIALECT)}")
 
-    def register_source(self, table: SourceTable) -> None:
-        reader = _READERS[table.format]
-        options = dict(table.options)
-        if table.format == "ndjson":
-            options.setdefault("format", "newline_delimited")
-        if table.partition_keys:
-            options.setdefault("hive_partitioning", True)
-        args = [string_literal(table.path, DIALECT)]
-        args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
-        self._create_view(table.source, table.name, f"SELECT * FROM {reader}({', '.join(args)})")
-
-    def register_output(self, table: CatalogTable) -> None:
+    def register(self, table: CatalogTable) -> None:
+        """A view over a catalog table: its files (sources), its current version, or its SQL."""
         if table.is_view:
             assert table.view_sql is not None
-            self._create_view(table.database, table.name, table.view_sql)
+            select_sql = table.view_sql
+        elif table.table_type == EXTERNAL_TABLE:
+            select_sql = _external_scan(table)
         else:
             assert table.location is not None
-            scan = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
-            self._create_view(table.database, table.name, scan)
+            select_sql = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
+        self._create_view(table.database, table.name, select_sql)
 
     def _create_view(self, database: str, name: str, select_sql: str) -> None:
         self.execute(
@@ -164,6 +156,19 @@ class DuckDBEngine:
     def discard(self, location: str) -> None:
         """Remove a version folder that was never committed."""
         shutil.rmtree(location, ignore_errors=True)
+
+
+def _external_scan(table: CatalogTable) -> str:
+    """A read of a source's files with its reader options; Hive folders when it has partition keys."""
+    assert table.location is not None and table.format is not None
+    options = dict(table.options)
+    if table.format == "ndjson":
+        options.setdefault("format", "newline_delimited")
+    if table.partition_keys:
+        options.setdefault("hive_partitioning", True)
+    args = [string_literal(table.location, DIALECT)]
+    args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
+    return f"SELECT * FROM {_READERS[table.format]}({', '.join(args)})"
 
 
 def _parquet_scan(location: str, partitioned: bool = False) -> str:
