@@ -133,7 +133,7 @@ def _prepare(
                 registered.add(key)
                 _register_source(engine, sources[key], graph.sources[key])
         if name in outside and name in built:
-            _register_output(engine, built[name])
+            _register_output(engine, built[name], graph)
 
 
 def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable) -> None:
@@ -147,9 +147,14 @@ def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable)
         ) from exc
 
 
-def _register_output(engine: Engine, table: CatalogTable) -> None:
+def _register_output(engine: Engine, table: CatalogTable, graph: Graph) -> None:
+    """A committed output; a view is made again from its SQL, in this engine's dialect."""
+    node = graph.nodes[table.name]
     try:
-        engine.register(table)
+        if table.is_view:
+            engine.build(node, sql_for(node, graph, engine.dialect), "")
+        else:
+            engine.register(table)
     except Exception as exc:
         raise UserError(
             f"the current version of {table.key} cannot be read: {_engine_message(exc)}",

@@ -120,18 +120,20 @@ def infer_columns(
     return columns
 
 
-def normalize_type(type_sql: str, dialect: str) -> str:
-    """One spelling per type (DuckDB says VARCHAR, sqlglot TEXT), so types compare equal."""
+def normalize_type(type_sql: str, dialect: str, to: str | None = None) -> str:
+    """One spelling per type (DuckDB says VARCHAR, sqlglot TEXT), so types compare equal;
+    ``to`` converts to another dialect's names (Spark's ``string`` is DuckDB's VARCHAR)."""
     from sqlglot import exp
 
+    out = to or dialect
     try:
-        text = exp.DataType.build(type_sql, dialect=dialect).sql(dialect=dialect).upper()
+        text = exp.DataType.build(type_sql, dialect=dialect).sql(dialect=out).upper()
     except Exception:
         text = type_sql.upper()
-    return _TYPE_NAMES.get(dialect, {}).get(text, text)
+    return _TYPE_NAMES.get(out, {}).get(text, text)
 
 
-_TYPE_NAMES = {"duckdb": {"TEXT": "VARCHAR"}}  # the names DuckDB itself reports
+_TYPE_NAMES = {"duckdb": {"TEXT": "VARCHAR", "INT": "INTEGER"}}  # the names DuckDB itself reports
 
 
 def transpile(query: exp.Expression, dialect: str) -> str:

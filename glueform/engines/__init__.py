@@ -55,6 +55,7 @@ class EngineSpec:
 
 ENGINES: dict[str, EngineSpec] = {
     "duckdb": EngineSpec("glueform.engines.duckdb", "DuckDBEngine", "duckdb"),
+    "spark": EngineSpec("glueform.engines.spark", "SparkEngine", "spark", extra="spark"),
 }
 
 

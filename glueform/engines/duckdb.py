@@ -17,7 +17,7 @@ from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Part
 from glueform.dag import Node
 from glueform.engines import BuildOutput
 from glueform.project.model import Target
-from glueform.sql import literal, quote_identifier, quote_relation, string_literal
+from glueform.sql import literal, normalize_type, quote_identifier, quote_relation, string_literal
 
 DIALECT = "duckdb"
 DATA_FILE = "data_0.parquet"
@@ -51,7 +51,8 @@ class DuckDBEngine:
         import duckdb
 
         self._conn = duckdb.connect(":memory:")
-        for key, value in {**DEFAULT_SETTINGS, **self.target.settings}.items():
+        settings = {**DEFAULT_SETTINGS, "TimeZone": self.target.timezone, **self.target.settings}
+        for key, value in settings.items():
             self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
 
     def interrupt(self) -> None:
@@ -132,7 +133,7 @@ class DuckDBEngine:
 
     def _columns(self, node: Node) -> tuple[ColumnDef, ...]:
         rows = self.execute(f"DESCRIBE {quote_relation(node.database, node.name, DIALECT)}")
-        return tuple(ColumnDef(name, type_) for name, type_, *_ in rows)
+        return tuple(ColumnDef(name, normalize_type(type_, DIALECT)) for name, type_, *_ in rows)
 
     def _partitions(self, node: Node, location: str) -> tuple[Partition, ...]:
         """Each partition folder with its values, rows (from the Parquet footers) and bytes."""

@@ -18,6 +18,7 @@ from glueform.project.model import (
     ModelSpec,
     Project,
     SourceTable,
+    SparkTarget,
     Target,
 )
 from glueform.project.validate import validate
@@ -119,6 +120,8 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             catalog=_catalog_url(root, spec.get("catalog")),
             keep_versions=spec.get("keep_versions", 3),
             glue=GlueTarget(**spec["glue"]) if "glue" in spec else None,
+            timezone=spec.get("timezone", "UTC"),
+            spark=SparkTarget(**spec.get("spark", {})),
         )
         for name, spec in raw.items()
     }

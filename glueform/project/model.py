@@ -25,6 +25,15 @@ class GlueTarget:
 
 
 @dataclass(frozen=True)
+class SparkTarget:
+    """How a Spark target reaches Spark: a master URL, or Spark Connect, plus conf passthrough."""
+
+    master: str = "local[*]"
+    remote: str | None = None  # sc://host:port
+    conf: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Target:
     """Where and how a project runs: an engine, a warehouse root and a state folder."""
 
@@ -37,6 +46,8 @@ class Target:
     catalog: str | None = None  # a SQLAlchemy URL; None: a SQLite file in state_dir
     keep_versions: int = 3  # data versions kept per table (older folders are removed)
     glue: GlueTarget | None = None  # sync the catalog to the AWS Glue Data Catalog
+    timezone: str = "UTC"  # pinned on every engine, so timestamps mean the same everywhere
+    spark: SparkTarget = field(default_factory=SparkTarget)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,12 @@
 -- One row per calendar day of the reporting period, including days without orders.
-with days as (
+with day_series as (
+    -- generate_series includes both ends (and becomes Spark's sequence on -t spark)
+    select unnest(generate_series(date '{{ var("start_date") }}', date '{{ var("end_date") }}', interval 1 day)) as day
+),
+
+days as (
     select cast(day as date) as revenue_date
-    from range(date '{{ var("start_date") }}', date '{{ var("end_date") }}' + interval 1 day, interval 1 day) as t(day)
+    from day_series
 ),
 
 daily as (

@@ -1,0 +1,187 @@
+"""Apache Spark: ``local[*]``, a master URL, or Spark Connect (``sc://``) for clusters.
+
+The project's SQL is transpiled by sqlglot to Spark SQL; tables are written as Parquet in the
+same versioned layout as on DuckDB and registered in the same catalog. One Spark session serves
+a whole process (it is costly to start); each run replaces the databases it registers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
+from glueform.dag import Node
+from glueform.engines import BuildOutput
+from glueform.errors import UserError
+from glueform.project.model import Target
+from glueform.sql import literal, normalize_type, quote_identifier, quote_relation, string_literal
+
+DIALECT = "spark"
+# Spark's reader names and options for the formats sources declare (DuckDB spells some apart).
+_FORMATS = {"parquet": "parquet", "csv": "csv", "json": "json", "ndjson": "json"}
+_OPTION_NAMES = {"delim": "sep", "delimiter": "sep"}
+_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+class SparkEngine:
+    name = "spark"
+    dialect = DIALECT
+    SUPPORTS_PARALLEL_BUILDS = False  # Spark parallelises inside each job
+
+    def __init__(self, target: Target, project_root: Path) -> None:
+        self.target = target
+        self.project_root = project_root
+        self.spark: Any = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        self.spark = spark_session(self.target, self.project_root)
+
+    def close(self) -> None:
+        """The session stays for the next run of this process; nothing of this run is open."""
+
+    def interrupt(self) -> None:
+        if self.spark is not None:
+            self.spark.sparkContext.cancelAllJobs()
+
+    def sql(self, statement: str) -> Any:
+        return self.spark.sql(statement)
+
+    # -- registration --------------------------------------------------------------------------
+
+    def create_databases(self, names: set[str]) -> None:
+        for name in sorted(names):
+            db = quote_identifier(name, DIALECT)
+            self.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")  # nothing of an earlier run leaks in
+            self.sql(f"CREATE DATABASE {db}")
+
+    def register(self, table: CatalogTable) -> None:
+        relation = quote_relation(table.database, table.name, DIALECT)
+        if table.is_view:
+            assert table.view_sql is not None
+            self.sql(f"CREATE OR REPLACE VIEW {relation} AS {table.view_sql}")
+        elif table.table_type == EXTERNAL_TABLE:
+            self.sql(f"DROP TABLE IF EXISTS {relation}")
+            self.sql(_external_table(relation, table))
+        else:
+            assert table.location is not None
+            self.sql(
+                f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{table.location}`"
+            )
+
+    # -- building ------------------------------------------------------------------------------
+
+    def build(self, node: Node, sql: str, location: str) -> BuildOutput:
+        relation = quote_relation(node.database, node.name, DIALECT)
+        if node.materialized == "view":
+            self.sql(f"CREATE OR REPLACE VIEW {relation} AS {sql}")
+            return BuildOutput(None, None, sql, self._columns(relation))
+        writer = self.sql(sql).write.mode("errorifexists")
+        if node.partition_by:
+            writer = writer.partitionBy(*node.partition_by)
+        writer.parquet(location)
+        self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{location}`")
+        rows = self.sql(f"SELECT count(*) FROM {relation}").collect()[0][0]
+        columns = self._columns(relation)
+        keys = set(node.partition_by)
+        return BuildOutput(
+            rows=int(rows),
+            location=location,
+            view_sql=None,
+            columns=tuple(c for c in columns if c.name not in keys),
+            partition_keys=tuple(c for k in node.partition_by for c in columns if c.name == k),
+            partitions=_partitions(Path(location), node.partition_by) if node.partition_by else (),
+        )
+
+    def _columns(self, relation: str) -> tuple[ColumnDef, ...]:
+        schema = self.sql(f"SELECT * FROM {relation} LIMIT 0").schema
+        return tuple(
+            ColumnDef(f.name, normalize_type(f.dataType.simpleString(), DIALECT, to="duckdb"))
+            for f in schema.fields
+        )
+
+    def discard(self, location: str) -> None:
+        shutil.rmtree(location, ignore_errors=True)
+
+
+def spark_session(target: Target, project_root: Path) -> Any:
+    """The process's Spark session for ``target`` (created once; pyspark imported only here)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UserError(
+            "the spark engine needs pyspark", hint="pip install 'glueform[spark]'"
+        ) from None
+    settings = target.spark
+    builder = SparkSession.builder.appName(f"glueform-{project_root.name}")
+    if settings.remote:
+        builder = builder.remote(settings.remote)
+    else:
+        if not shutil.which("java"):
+            raise UserError(
+                "the spark engine needs Java (17 or newer) on PATH",
+                hint="install a JDK, e.g. apt-get install openjdk-17-jre-headless",
+            )
+        builder = builder.master(settings.master)
+        state = (target.state_dir / "spark").resolve()
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.sql.warehouse.dir", str(state / "warehouse"))
+            .config("spark.driver.extraJavaOptions", f"{_JVM_OPTIONS} -Dderby.system.home={state}")
+            .config("spark.sql.shuffle.partitions", "4")
+        )
+    builder = builder.config("spark.sql.session.timeZone", target.timezone)
+    for key, value in settings.conf.items():
+        builder = builder.config(key, str(value))
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:
+        where = settings.remote or settings.master
+        raise UserError(
+            f"cannot start a Spark session on {where}: {str(exc).splitlines()[0]}",
+            hint="check the target's spark: settings",
+        ) from None
+    if not settings.remote:
+        session.sparkContext.setLogLevel("OFF")  # errors reach the user through glueform, once
+    return session
+
+
+def _external_table(relation: str, table: CatalogTable) -> str:
+    assert table.location is not None and table.format is not None
+    options: dict[str, Any] = {"path": table.location}
+    for key, value in table.options.items():
+        options[_OPTION_NAMES.get(key, key)] = value
+    if table.format == "json":
+        options.setdefault("multiLine", True)
+    if table.format == "csv":
+        options.setdefault("header", True)
+        options.setdefault("inferSchema", True)
+    rendered = ", ".join(f"{quote_identifier(k, DIALECT)} {_option(v)}" for k, v in options.items())
+    return f"CREATE TABLE {relation} USING {_FORMATS[table.format]} OPTIONS ({rendered})"
+
+
+def _option(value: Any) -> str:
+    if isinstance(value, bool):
+        return string_literal(str(value).lower(), DIALECT)
+    if isinstance(value, str):
+        return string_literal(value, DIALECT)
+    return literal(value, DIALECT)
+
+
+def _partitions(location: Path, keys: tuple[str, ...]) -> tuple[Partition, ...]:
+    from urllib.parse import unquote
+
+    folders: dict[Path, list[int]] = {}
+    for file in location.rglob("*.parquet"):
+        entry = folders.setdefault(file.parent, [0])
+        entry[0] += file.stat().st_size
+    out = []
+    for folder, (size,) in sorted(folders.items()):
+        parts = folder.relative_to(location).parts
+        values = tuple(unquote(p.split("=", 1)[1]) for p in parts)
+        if len(values) == len(keys):
+            out.append(Partition(values, str(folder), None, size))
+    return tuple(out)

@@ -1,0 +1,90 @@
+"""The same project on Spark: one Spark session for the whole test run (started on first use)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import basic_files, glueform, glueform_json, write_project
+
+from glueform import Workspace
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+pytest.importorskip("pyspark", reason="the spark extra is part of the dev extras")
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
+SPARK_TARGET = "  spark:\n    engine: spark\n    warehouse: warehouse-spark\n    state: .glueform-spark\n    spark: {master: 'local[2]'}\n"
+
+
+def outputs(root: Path, target: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every output table's rows, sorted, read back with DuckDB from its current version."""
+    import duckdb
+
+    out = {}
+    with Workspace(root, target=target).catalog() as catalog:
+        tables = [t for t in catalog.tables() if t.table_type == "MANAGED_TABLE"]
+    with duckdb.connect() as con:
+        for t in tables:
+            columns = ", ".join(f'"{c.name}"' for c in t.columns + t.partition_keys)
+            scan = f"read_parquet('{t.location}/**/*.parquet', hive_partitioning = true)"
+            rows = con.execute(f"select {columns} from {scan}").fetchall()
+            out[t.name] = sorted(rows, key=repr)
+    return out
+
+
+def column_names(root: Path, target: str) -> dict[str, list[str]]:
+    """Column names per output. (Types may still differ where sources declare none: each
+    engine infers CSV types its own way. Casting to declared types is parity work to come.)"""
+    with Workspace(root, target=target).catalog() as catalog:
+        tables = [t for t in catalog.tables() if t.table_type != "EXTERNAL_TABLE"]
+    return {t.name: [c.name for c in t.columns] for t in tables}
+
+
+def test_basic_project_gives_the_same_tables_on_both_engines(tmp_path: Path) -> None:
+    files = basic_files()
+    files["glueform.yml"] = files["glueform.yml"].replace("vars:", SPARK_TARGET + "vars:")
+    root = write_project(tmp_path / "p", files)
+    assert glueform_json("run", "-p", str(root))["ok"]
+    spark = glueform_json("run", "-p", str(root), "-t", "spark")
+    assert spark["ok"], spark
+    assert outputs(root, "dev") == outputs(root, "spark")
+    assert column_names(root, "dev") == column_names(root, "spark")
+    assert glueform("plan", "-p", str(root), "-t", "spark", "--detailed-exitcode").exit_code == 0
+
+
+def test_example_project_runs_on_spark(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse*", ".glueform*", "target")
+    )
+    assert glueform_json("run", "-p", str(root))["ok"]
+    spark = glueform_json("run", "-p", str(root), "-t", "spark")
+    assert spark["ok"], [n for n in spark["nodes"] if n["status"] != "success"]
+    duck, on_spark = outputs(root, "dev"), outputs(root, "spark")
+    assert set(duck) == set(on_spark)
+    # Tables whose SQL is deterministic are equal row for row. (Others break ties in
+    # row_number/arg_max by engine-specific order: making those equal, or refusing them, is the
+    # parity work still to do.)
+    for name in (
+        "daily_revenue",
+        "funnel_daily",
+        "int_order_lines",
+        "int_order_payments",
+        "product_performance",
+    ):
+        assert duck[name] == on_spark[name], name
+    partitions = glueform_json(
+        "catalog", "partitions", "marts.fct_orders", "-p", str(root), "-t", "spark"
+    )
+    assert len(partitions) == 6
+
+
+def test_unknown_engine_settings_are_refused(tmp_path: Path) -> None:
+    files = basic_files()
+    files["glueform.yml"] = files["glueform.yml"].replace(
+        "vars:", SPARK_TARGET.replace("master:", "mastr:") + "vars:"
+    )
+    root = write_project(tmp_path / "p", files)
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2 and "did you mean 'master'?" in result.stderr
