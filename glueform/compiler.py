@@ -12,7 +12,7 @@ from glueform import __version__
 from glueform.cache import CompileCache, digest, env_unchanged
 from glueform.dag import Graph, Node
 from glueform.errors import UserError, locate, quoted, snippet_at
-from glueform.project.model import ModelConfig, ModelSpec, Project
+from glueform.project.model import ModelSpec, Project, merge_config
 from glueform.sql import TableRef, parse_query, referenced_tables, transpile
 from glueform.templating import TOKEN_RE, Rendered, Renderer
 
@@ -68,7 +68,7 @@ def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
         from glueform.project.validate import validate_config
 
         validate_config(out.config, locate(spec.sql, spec.path, "config("))
-    return ModelConfig.merge(spec.base_config, out.config)
+    return merge_config(spec.base_config, out.config)
 
 
 def _check_relation_clashes(

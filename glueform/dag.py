@@ -47,11 +47,6 @@ class Node:
     def location(self) -> SourceLocation:
         return SourceLocation(self.path, 1, 1)
 
-    @property
-    def upstream(self) -> tuple[str, ...]:
-        """Names of what this node reads: models, then ``source:`` keys."""
-        return self.refs + tuple(f"source:{s}" for s in self.sources)
-
 
 @dataclass(frozen=True)
 class Graph:

@@ -64,3 +64,20 @@ def test_compiling_does_not_import_the_catalog_store() -> None:
     code = "import sys, glueform.workspace; print('sqlalchemy' in sys.modules, 'duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_an_unexpected_failure_is_one_line_without_debug(project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from conftest import glueform
+
+    import glueform.workspace as workspace
+
+    def broken(self):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(workspace.Workspace, "validate", broken)
+    result = glueform("validate", "-p", str(project))
+    assert result.exit_code == 1
+    assert (
+        "internal error: RuntimeError: disk on fire" in result.stderr
+        and "Traceback" not in result.output
+    )

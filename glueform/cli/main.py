@@ -116,6 +116,12 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except KeyboardInterrupt:
         click.echo("interrupted: nothing half-written was committed", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug, or a failure glueform does not know yet
+        if ctx.debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("  hint: run again with --debug for the traceback, and report it", err=True)
+        sys.exit(1)
     sys.exit(code or 0)
 
 

@@ -14,12 +14,12 @@ from glueform.project.model import (
     Column,
     GlueTarget,
     MacroFile,
-    ModelConfig,
     ModelSpec,
     Project,
     SourceTable,
     SparkTarget,
     Target,
+    merge_config,
 )
 from glueform.project.validate import validate
 from glueform.project.yaml_load import YamlDoc, load_yaml
@@ -251,7 +251,7 @@ def _models(
         layers = [defaults] + [
             folders[f] for f in ordered_folders if rel.startswith(f.strip("/") + "/")
         ]
-        config = ModelConfig.merge(*layers)
+        config = merge_config(*layers)
         models[name] = ModelSpec(
             name=name,
             path=path,
@@ -292,7 +292,7 @@ def _apply_transform_docs(root: Path, models: dict[str, ModelSpec], checked: _Ch
             seen[name] = loc
             spec = models[name]
             cfg = entry.get("config", {})
-            merged = ModelConfig.merge(spec.base_config, cfg)
+            merged = merge_config(spec.base_config, cfg)
             models[name] = replace(
                 spec,
                 base_config=merged,

@@ -77,31 +77,21 @@ class SourceTable:
         return f"{self.source}.{self.name}"
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """How a model is built, after merging defaults, folder, YAML and ``config()``."""
-
-    materialized: str = "table"
-    database: str = ""
-    tags: tuple[str, ...] = ()
-    description: str = ""
-    enabled: bool = True
-    partition_by: tuple[str, ...] = ()
-
-    @staticmethod
-    def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
-        """Later layers win; tags accumulate (as in dbt); ``schema`` is an alias of ``database``."""
-        out: dict[str, Any] = {}
-        tags: list[str] = []
-        for layer in layers:
-            for key, value in layer.items():
-                if key == "tags":
-                    tags.extend(t for t in value if t not in tags)
-                else:
-                    out["database" if key == "schema" else key] = value
-        if tags:
-            out["tags"] = tuple(tags)
-        return out
+def merge_config(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's config from its layers (defaults, folder, YAML, ``config()``): later layers win,
+    tags accumulate (as in dbt), and ``schema`` is an alias of ``database``. The keys are those of
+    ``schemas/config.schema.json``."""
+    out: dict[str, Any] = {}
+    tags: list[str] = []
+    for layer in layers:
+        for key, value in layer.items():
+            if key == "tags":
+                tags.extend(t for t in value if t not in tags)
+            else:
+                out["database" if key == "schema" else key] = value
+    if tags:
+        out["tags"] = tuple(tags)
+    return out
 
 
 @dataclass(frozen=True)
