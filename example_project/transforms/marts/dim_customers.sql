@@ -47,7 +47,11 @@ select
     coalesce(o.revenue_order_count, 0) as revenue_order_count,
     coalesce(o.returned_order_count, 0) as returned_order_count,
     coalesce(o.lifetime_value, 0) as lifetime_value,
-    cast(o.lifetime_value / nullif(o.revenue_order_count, 0) as decimal(18, 2)) as average_order_value,
+    -- rounded half up in whole cents with exact integer steps, so both engines agree to the cent
+    cast(
+        floor((o.lifetime_value * 200 + o.revenue_order_count) / nullif(2 * o.revenue_order_count, 0)) / 100
+        as decimal(18, 2)
+    ) as average_order_value,
     o.first_order_id,
     o.first_order_at,
     o.last_order_id,
