@@ -101,12 +101,12 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     sources = {
         k: tables.get((t.source, t.name)) or source_table(t) for k, t in graph.sources.items()
     }
-    engine.open()
     try:
+        engine.open()
         _prepare(graph, todo, built, sources, engine)
         _Walk(graph, todo, built, run_id, ctx, result).run()
-    except BaseException:
-        catalog.finish_run(run_id, "cancelled")
+    except BaseException as exc:
+        catalog.finish_run(run_id, "error" if isinstance(exc, Exception) else "cancelled")
         raise
     finally:
         engine.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,43 @@ def test_unknown_engine_settings_are_refused(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", files)
     result = glueform("validate", "-p", str(root))
     assert result.exit_code == 2 and "did you mean 'master'?" in result.stderr
+
+
+def spark_project(tmp_path: Path) -> Path:
+    files = basic_files()
+    files["glueform.yml"] = files["glueform.yml"].replace("vars:", SPARK_TARGET + "vars:")
+    return write_project(tmp_path / "p", files)
+
+
+def run_in_subprocess(
+    code: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_missing_pyspark_says_what_to_install(tmp_path: Path) -> None:
+    root = spark_project(tmp_path)
+    code = (
+        "import sys; sys.modules['pyspark'] = None\n"
+        "from glueform.cli.main import main\n"
+        f"sys.argv = ['glueform', 'run', '-p', {str(root)!r}, '-t', 'spark']\n"
+        "main()\n"
+    )
+    out = run_in_subprocess(code)
+    assert out.returncode == 2, out.stderr
+    assert "pip install 'glueform[spark]'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_java_says_what_to_install(tmp_path: Path) -> None:
+    root = spark_project(tmp_path)
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""}
+    code = f"import sys\nfrom glueform.cli.main import main\nsys.argv = ['glueform', 'run', '-p', {str(root)!r}, '-t', 'spark']\nmain()\n"
+    out = run_in_subprocess(code, env)
+    assert out.returncode == 2, out.stderr
+    assert "needs Java" in out.stderr and "Traceback" not in out.stderr
+    with Workspace(root, target="spark").catalog() as catalog:
+        assert [t for t in catalog.tables() if t.table_type != "EXTERNAL_TABLE"] == [], (
+            "nothing was built"
+        )
