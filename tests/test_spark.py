@@ -136,3 +136,13 @@ def test_missing_java_says_what_to_install(tmp_path: Path) -> None:
         assert [t for t in catalog.tables() if t.table_type != "EXTERNAL_TABLE"] == [], (
             "nothing was built"
         )
+
+
+def test_unreachable_master_fails_in_seconds(tmp_path: Path) -> None:
+    files = basic_files()
+    target = SPARK_TARGET.replace("local[2]", "spark://127.0.0.1:1")
+    files["glueform.yml"] = files["glueform.yml"].replace("vars:", target + "vars:")
+    root = write_project(tmp_path / "p", files)
+    result = glueform("run", "-p", str(root), "-t", "spark")
+    assert result.exit_code == 2
+    assert "the Spark master at spark://127.0.0.1:1 does not answer" in result.stderr

@@ -116,6 +116,7 @@ def spark_session(target: Target, project_root: Path) -> Any:
             "the spark engine needs pyspark", hint="pip install 'glueform[spark]'"
         ) from None
     settings = target.spark
+    _check_reachable(settings.remote or settings.master)
     builder = SparkSession.builder.appName(f"glueform-{project_root.name}")
     if settings.remote:
         builder = builder.remote(settings.remote)
@@ -147,6 +148,26 @@ def spark_session(target: Target, project_root: Path) -> Any:
     if not settings.remote:
         session.sparkContext.setLogLevel("OFF")  # errors reach the user through glueform, once
     return session
+
+
+def _check_reachable(url: str) -> None:
+    """Spark retries an absent master for a minute; a TCP probe says so in seconds."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("spark://", "sc://")):
+        return  # local[*], yarn, k8s://...: Spark's own checks
+    for address in url.split("://", 1)[1].split(","):  # spark://a:7077,b:7077 (standby masters)
+        parts = urlsplit(f"//{address}")
+        try:
+            with socket.create_connection((parts.hostname or "", parts.port or 7077), timeout=3):
+                return
+        except OSError:
+            continue
+    raise UserError(
+        f"the Spark master at {url} does not answer",
+        hint="check that it runs and the target's spark: master/remote",
+    )
 
 
 def _external_table(relation: str, table: CatalogTable) -> str:
