@@ -46,11 +46,13 @@ class Workspace:
         target: str | None = None,
         vars: Mapping[str, Any] | None = None,
         use_cache: bool = True,
+        scratch: Path | None = None,
     ) -> None:
         self.root = Path(root)
         self.target_name = target
         self.vars = dict(vars or {})
         self.use_cache = use_cache
+        self.scratch = scratch  # run into this folder, with a catalog of its own (verify)
 
     @cached_property
     def _compiled(self) -> tuple[Project, Graph]:
@@ -90,7 +92,16 @@ class Workspace:
 
     @cached_property
     def target(self) -> Target:
-        return self.project.target(self.target_name)
+        target = self.project.target(self.target_name)
+        if self.scratch is None:
+            return target
+        return replace(
+            target,
+            state_dir=self.scratch / "state",
+            warehouse=str(self.scratch / "warehouse"),
+            catalog=None,
+            glue=None,
+        )
 
     def validate(self) -> Graph:
         """Everything compile checks, writing nothing but the cache."""

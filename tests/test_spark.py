@@ -146,3 +146,24 @@ def test_unreachable_master_fails_in_seconds(tmp_path: Path) -> None:
     result = glueform("run", "-p", str(root), "-t", "spark")
     assert result.exit_code == 2
     assert "the Spark master at spark://127.0.0.1:1 does not answer" in result.stderr
+
+
+def test_verify_reports_equal_and_different_tables(tmp_path: Path) -> None:
+    root = spark_project(tmp_path)
+    (root / "transforms/marts/names.sql").write_text(
+        "select upper(name) as name from {{ ref('stg_customers') }}\n"
+    )
+    same = glueform_json("verify", "-p", str(root), "-s", "names")
+    assert same["ok"] and same["base"] == "dev" and same["other"] == "spark"
+    assert [t["name"] for t in same["tables"]] == ["names"]
+    # the orders CSV declares no types: DuckDB reads amount as DOUBLE, Spark as INT
+    types = glueform_json("verify", "-p", str(root), "-s", "customer_totals")
+    assert not types["ok"] and types["tables"][0]["columns"] == ["total DOUBLE vs total BIGINT"]
+    # DuckDB numbers Sunday 0, Spark 1: sqlglot passes dayofweek through unchanged
+    (root / "transforms/marts/weekday.sql").write_text(
+        "select cast(dayofweek(date '2024-01-07') as integer) as dow\n"
+    )
+    result = glueform("verify", "-p", str(root), "-s", "weekday")
+    assert result.exit_code == 1
+    assert "differs  weekday: 1 rows only on dev, 1 only on spark" in result.stdout
+    assert not (root / "warehouse").exists(), "verify runs in scratch folders, not the warehouse"

@@ -269,6 +269,38 @@ def run(
     return 0 if result.ok else 1
 
 
+@cli.command()
+@common(json_flag=True)
+@selection
+@click.option(
+    "--against", help="The target to compare with (default: the first on another engine)."
+)
+def verify(
+    ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], against: str | None
+) -> int:
+    """Build the selected tables on two engines and compare them row for row."""
+    from glueform.verify import verify as run_verify
+
+    report = run_verify(ctx.project, ctx.target, against, select, exclude, ctx.vars)
+    console = ctx.console()
+    console.data(report.to_dict())
+    for failure in report.failures:
+        console.markup(f"[red]failed[/]: {failure}")
+    for t in report.tables:
+        if t.equal:
+            console.markup(f"[green]equal[/]    {t.name} ({t.rows[0]:,} rows)")
+        else:
+            detail = (
+                "; ".join(t.columns)
+                or f"{t.only_in_base} rows only on {report.base}, {t.only_in_other} only on {report.other}"
+            )
+            console.markup(f"[red]differs[/]  {t.name}: {detail}")
+            console.lines([f"    {row}" for row in t.sample])
+    verdict = "the same" if report.ok else "NOT the same"
+    console.markup(f"\n{report.base} and {report.other} give {verdict} tables.")
+    return 0 if report.ok else 1
+
+
 def _stop_on_sigterm() -> None:
     """SIGTERM ends a run like Ctrl-C: in-flight builds stop, finished ones are committed."""
     import signal

@@ -130,6 +130,7 @@ def spark_session(target: Target, project_root: Path) -> Any:
         state = (target.state_dir / "spark").resolve()
         builder = (
             builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.warehouse.dir", str(state / "warehouse"))
             .config("spark.driver.extraJavaOptions", f"{_JVM_OPTIONS} -Dderby.system.home={state}")
             .config("spark.sql.shuffle.partitions", "4")
