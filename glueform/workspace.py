@@ -122,9 +122,12 @@ class Workspace:
         dialect = engine_spec(self.target).dialect
         out_root = self.project.root / "target" / "compiled"
         written = []
+        folders: set[Path] = set()
         for node in self.select(select, exclude):
             path = out_root / node.rel_path
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
             text = sql_for(node, self.graph, dialect).rstrip() + "\n"
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
                 path.write_text(text, encoding="utf-8")
