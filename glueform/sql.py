@@ -7,8 +7,9 @@ imported inside the functions: a fully cached compile never needs it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from glueform.errors import SourceLocation, UserError, snippet_at
 
@@ -27,30 +28,40 @@ class TableRef:
         return f"{self.db}.{self.name}" if self.db else self.name
 
 
+@cache
+def _dialect(name: str) -> Any:
+    """One sqlglot Dialect object per name: building one per call is the cost of small quotes."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(name)
+
+
+@lru_cache(maxsize=8192)  # a run quotes the same relations again and again
 def quote_relation(database: str, name: str, dialect: str) -> str:
     """A fully quoted ``database.name`` in ``dialect``."""
     from sqlglot import exp
 
-    return exp.table_(name, db=database, quoted=True).sql(dialect=dialect)
+    return str(_dialect(dialect).generate(exp.table_(name, db=database, quoted=True)))
 
 
+@lru_cache(maxsize=8192)
 def quote_identifier(name: str, dialect: str) -> str:
     from sqlglot import exp
 
-    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+    return str(_dialect(dialect).generate(exp.to_identifier(name, quoted=True)))
 
 
 def string_literal(value: str, dialect: str) -> str:
     from sqlglot import exp
 
-    return exp.Literal.string(value).sql(dialect=dialect)
+    return str(_dialect(dialect).generate(exp.Literal.string(value)))
 
 
 def literal(value: object, dialect: str) -> str:
     """A Python value (str, number, bool, list, dict) as a SQL literal."""
     from sqlglot import exp
 
-    return exp.convert(value).sql(dialect=dialect)
+    return str(_dialect(dialect).generate(exp.convert(value)))
 
 
 def parse_query(sql: str, dialect: str, path: Path, original: str) -> exp.Query:
@@ -120,6 +131,7 @@ def infer_columns(
     return columns
 
 
+@lru_cache(maxsize=4096)  # a pure function of short strings, called for every column of every build
 def normalize_type(type_sql: str, dialect: str, to: str | None = None) -> str:
     """One spelling per type (DuckDB says VARCHAR, sqlglot TEXT), so types compare equal;
     ``to`` converts to another dialect's names (Spark's ``string`` is DuckDB's VARCHAR)."""
