@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 
 def apply_table_changes(
     catalog: CatalogStore, graph: Graph, changes: Iterable[TableChange], run_id: str | None = None
-) -> list[str]:
+) -> None:
     """Apply source declarations and deletions; model tables change by being built."""
-    applied = []
     for change in changes:
         current = catalog.table(change.database, change.name)
         if change.action == "delete":
@@ -43,5 +42,3 @@ def apply_table_changes(
                 continue  # a model's table: created or updated by its build
             catalog.ensure_databases([change.database])
             catalog.put_table(source_table(source), current.version if current else None, run_id)
-        applied.append(f"{change.action} {change.key}")
-    return applied

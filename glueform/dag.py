@@ -84,10 +84,14 @@ class Graph:
         return [n for n in self.order if n in wanted]
 
     def downstream(self, name: str, depth: int | None = None) -> set[str]:
-        return _reach(self.children, name, depth)
+        return _reach(self.children, [name], depth)
 
     def upstream(self, name: str, depth: int | None = None) -> set[str]:
-        return _reach(self.parents, name, depth)
+        return _reach(self.parents, [name], depth)
+
+    def upstream_of(self, names: Iterable[str]) -> set[str]:
+        """Everything ``names`` read, directly or not (one walk for the whole set)."""
+        return _reach(self.parents, list(names), None)
 
     def parents(self, name: str) -> list[str]:
         return list(self.nodes[name].refs)
@@ -210,9 +214,9 @@ def _raise_cycle(nodes: Mapping[str, Node], stuck: set[str]) -> None:
     )
 
 
-def _reach(step: Any, start: str, depth: int | None) -> set[str]:
+def _reach(step: Any, starts: list[str], depth: int | None) -> set[str]:
     seen: set[str] = set()
-    frontier = [start]
+    frontier = starts
     level = 0
     while frontier and (depth is None or level < depth):
         level += 1

@@ -2,7 +2,7 @@
 
 A :class:`UserError` is the user's mistake (bad YAML, unknown ref, cycle, bad SQL): the CLI prints
 ``path:line:col: message`` and the hint, exits 2, and shows no traceback unless ``--debug``.
-A :class:`RunFailure` means work failed at run time (exit 1).
+Work that fails at run time is a run result (exit 1), not an exception.
 """
 
 from __future__ import annotations
@@ -73,12 +73,6 @@ class UserError(GlueformError):
     """A mistake in the project or on the command line; fixable by the user."""
 
     exit_code = 2
-
-
-class RunFailure(GlueformError):
-    """One or more nodes failed while running."""
-
-    exit_code = 1
 
 
 def snippet_at(text: str, line: int, col: int, width: int = 1) -> str:

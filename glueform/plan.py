@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
+from glueform.cache import digest
 from glueform.catalog.glue import GlueChange
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, NodeState
 from glueform.dag import Graph
@@ -91,15 +90,8 @@ class Plan:
 
 def source_fingerprint(table: SourceTable) -> str:
     """Changes when a source's declaration changes (not its data: bookmarks track that)."""
-    payload = [
-        table.path,
-        table.format,
-        dict(table.options),
-        [(c.name, c.type) for c in table.columns],
-    ]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
-        :32
-    ]
+    columns = [(c.name, c.type) for c in table.columns]
+    return digest(table.path, table.format, dict(table.options), columns)[:32]
 
 
 def upstream_fingerprints(graph: Graph, name: str) -> dict[str, str]:
@@ -145,6 +137,11 @@ def _node_changes(
             )
         )
     return changes
+
+
+def source_changes(graph: Graph, tables: Sequence[CatalogTable]) -> list[TableChange]:
+    """Only the sources' changes: what a run applies before it builds."""
+    return _source_changes(graph, {(t.database, t.name): t for t in tables})
 
 
 def _source_changes(

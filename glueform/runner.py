@@ -125,7 +125,7 @@ def _prepare(
     """Register what the selected nodes read but this run does not build, from the catalog."""
     databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
     engine.create_databases(databases | {t.source for t in graph.sources.values()})
-    outside = {u for name in todo for u in graph.upstream(name)} - todo
+    outside = graph.upstream_of(todo) - todo
     registered: set[str] = set()
     for name in [*graph.topological(outside), *sorted(todo)]:
         for key in graph.nodes[name].sources:
@@ -148,13 +148,13 @@ def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable)
 
 
 def _register_output(engine: Engine, table: CatalogTable, graph: Graph) -> None:
-    """A committed output; a view is made again from its SQL, in this engine's dialect."""
-    node = graph.nodes[table.name]
+    """A committed output; a view is made again from its SQL, in this engine's dialect (the one
+    kept in the catalog is that of the engine that built it)."""
+    if table.is_view:
+        node = graph.nodes[table.name]
+        table = replace(table, view_sql=sql_for(node, graph, engine.dialect))
     try:
-        if table.is_view:
-            engine.build(node, sql_for(node, graph, engine.dialect), "")
-        else:
-            engine.register(table)
+        engine.register(table)
     except Exception as exc:
         raise UserError(
             f"the current version of {table.key} cannot be read: {_engine_message(exc)}",

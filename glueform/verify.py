@@ -73,7 +73,7 @@ def verify(
             "verify compares tables, and the selection has none",
             hint="select models materialized as tables",
         )
-    upstream = sorted({u for n in names for u in first.graph.upstream(n)} | set(names))
+    upstream = sorted(first.graph.upstream_of(names) | set(names))
     scratch = first.project.root / "target" / "verify"
     shutil.rmtree(scratch, ignore_errors=True)
     runs: dict[str, tuple[Workspace, RunResult]] = {}

@@ -19,12 +19,11 @@ from glueform.apply import apply_table_changes
 from glueform.cache import CompileCache, digest
 from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
-from glueform.catalog.model import EXTERNAL_TABLE
 from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.desired import source_partitions
 from glueform.errors import SourceLocation, UserError
-from glueform.plan import Plan, TableChange, build_plan
+from glueform.plan import Plan, TableChange, build_plan, source_changes
 from glueform.planfile import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
 from glueform.project.loader import input_files
@@ -187,23 +186,24 @@ class Workspace:
     ) -> RunResult:
         """Build the selected nodes (declaring sources first); outputs commit as they succeed."""
         names = self.graph.select(select, exclude)
-        with self.catalog() as catalog:
-            plan = build_plan(self.graph, [], {}, catalog.tables())
-        sources = [c for c in plan.tables if c.table_type == EXTERNAL_TABLE]
-        return self._execute(names, sources, threads, reporter, "run")
+        return self._execute(names, None, threads, reporter, "run")
 
     def _execute(
         self,
         names: Sequence[str],
-        table_changes: Sequence[TableChange],
+        table_changes: Sequence[TableChange] | None,
         threads: int | None,
         reporter: Reporter | None,
         command: str,
     ) -> RunResult:
+        """Apply catalog changes (by default: the sources' declarations), then build ``names``."""
         from glueform.engines import create_engine
 
         engine = create_engine(self.target, self.project.root)
+        warehouse = self._warehouse()
         with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            if table_changes is None:
+                table_changes = source_changes(self.graph, catalog.tables())
             apply_table_changes(catalog, self.graph, table_changes)
             for source in self.graph.sources.values():
                 if source.partition_keys:
@@ -213,7 +213,7 @@ class Workspace:
             ctx = RunContext(
                 engine=engine,
                 catalog=catalog,
-                warehouse=self._warehouse(),
+                warehouse=warehouse,
                 target_name=self.target.name,
                 threads=threads or self.target.threads,
                 reporter=reporter or SilentReporter(),
@@ -233,7 +233,7 @@ class Workspace:
             return []
         local = catalog.tables()
         databases = sorted({glue.remote(t.database) for t in local} | set(glue.databases.values()))
-        remote = GlueCatalog(glue).fetch(databases)
+        remote = self._glue.fetch(databases)
         parts = {
             (t.database, t.name): catalog.partitions(t.database, t.name)
             for t in local
@@ -244,9 +244,14 @@ class Workspace:
     def sync_glue(self, catalog: CatalogStore, dry_run: bool = False) -> list[GlueChange]:
         changes = self.glue_changes(catalog)
         if changes and not dry_run:
-            assert self.target.glue is not None
-            GlueCatalog(self.target.glue).push(changes)
+            self._glue.push(changes)
         return changes
+
+    @cached_property
+    def _glue(self) -> GlueCatalog:
+        """One Glue client per workspace (plan fetches, run and sync fetch then push)."""
+        assert self.target.glue is not None
+        return GlueCatalog(self.target.glue)
 
     def _warehouse(self) -> Path:
         raw = self.target.warehouse

@@ -6,7 +6,7 @@ Plus what glueform needs to plan: the fingerprints each node was last built with
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 EXTERNAL_TABLE = "EXTERNAL_TABLE"  # declared in sources/*.yml; glueform reads it, never writes it
@@ -68,9 +68,6 @@ class CatalogTable:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    def with_version(self, version: int, created_at: float, updated_at: float) -> CatalogTable:
-        return replace(self, version=version, created_at=created_at, updated_at=updated_at)
 
     @classmethod
     def from_definition(cls, data: Mapping[str, Any], **extra: Any) -> CatalogTable:

@@ -172,33 +172,19 @@ def search(ctx: Context, text: str) -> int:
     """Find tables by name, description, column name or comment."""
     with ctx.workspace().catalog() as store:
         found = store.search(text)
+    needle = text.lower()
+    matches = [[c.name for c in t.columns if needle in (c.name + c.comment).lower()] for t in found]
     console = ctx.console()
     console.data(
         [
-            {
-                "database": t.database,
-                "name": t.name,
-                "table_type": t.table_type,
-                "columns": [
-                    c.name for c in t.columns if text.lower() in (c.name + c.comment).lower()
-                ],
-            }
-            for t in found
+            {"database": t.database, "name": t.name, "table_type": t.table_type, "columns": m}
+            for t, m in zip(found, matches, strict=True)
         ]
     )
     console.table(
         f"{len(found)} tables match '{text}'",
         ["table", "type", "matching columns"],
-        [
-            [
-                t.key,
-                t.table_type,
-                ", ".join(
-                    c.name for c in t.columns if text.lower() in (c.name + c.comment).lower()
-                ),
-            ]
-            for t in found
-        ],
+        [[t.key, t.table_type, ", ".join(m)] for t, m in zip(found, matches, strict=True)],
     )
     return 0
 

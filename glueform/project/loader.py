@@ -173,13 +173,7 @@ def _source_table(
 ) -> SourceTable:
     raw_path = table["path"]
     is_remote = "://" in raw_path
-    path = (
-        raw_path
-        if is_remote
-        else str((root / raw_path).resolve())
-        if not Path(raw_path).is_absolute()
-        else raw_path
-    )
+    path = raw_path if is_remote else str((root / raw_path).resolve())  # absolute stays absolute
     fmt = table.get("format") or _format_from_path(raw_path)
     if fmt is None:
         loc = doc.location((*at, "path"))

@@ -9,8 +9,6 @@ from typing import Any
 
 from glueform.errors import SourceLocation
 
-MATERIALIZATIONS = ("view", "table")
-
 
 @dataclass(frozen=True)
 class GlueTarget:
