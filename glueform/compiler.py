@@ -6,14 +6,15 @@ Rendering and parsing are cached by content (see ``cache.py``).
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from typing import Any
 
 from glueform import __version__
 from glueform.cache import CompileCache, digest, env_unchanged
 from glueform.dag import Graph, Node
 from glueform.errors import UserError, locate, quoted, snippet_at
-from glueform.project.model import ModelSpec, Project, merge_config
-from glueform.sql import TableRef, parse_query, referenced_tables, transpile
+from glueform.project.model import Column, ModelSpec, Project, merge_config
+from glueform.sql import Schema, TableRef, parse_query, referenced_tables, transpile
 from glueform.templating import TOKEN_RE, Rendered, Renderer
 
 
@@ -30,7 +31,11 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
         key = digest(render_key, spec.sql, spec.base_config, str(spec.path))
         used_keys.add(key)
         out = cache.rendered.get(key)
-        if out is None or not env_unchanged(out.env):
+        if spec.language == "python":
+            from glueform.transforms.compile import python_model
+
+            out = python_model(spec.sql, spec.path, project.models, project.sources)
+        elif out is None or not env_unchanged(out.env):
             out = renderer.render(
                 spec.sql, spec.path, spec.name, lambda s, t: f"{s}.{t}" in project.sources
             )
@@ -56,11 +61,18 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
     return Graph.build(nodes, project.sources, project.dialect)
 
 
-def sql_for(node: Node, graph: Graph, dialect: str) -> str:
-    """The node's SQL in an engine's dialect (the rendered text itself when they agree)."""
+def sql_for(node: Node, graph: Graph, dialect: str, schema: Schema | None = None) -> str:
+    """The node's SQL in an engine's dialect (the rendered text itself when they agree).
+    ``schema`` (the input tables' columns) lets the rewrites that depend on types apply."""
     if dialect == graph.dialect:
         return node.sql
-    return transpile(parse_query(node.sql, graph.dialect, node.path, node.sql), dialect)
+    from glueform.parity import ParityError
+
+    query = parse_query(node.sql, graph.dialect, node.path, node.sql)
+    try:
+        return transpile(query, dialect, graph.dialect, schema)
+    except ParityError as exc:
+        raise UserError(str(exc), node.location, hint=exc.hint) from None
 
 
 def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
@@ -102,9 +114,9 @@ def _node(
         kind, value = match.group(1), match.group(2)
         return relations[value] if kind == "ref" else source_relations[value]
 
-    sql = TOKEN_RE.sub(resolve, out.sql)
+    sql = TOKEN_RE.sub(resolve, out.sql) if spec.language == "sql" else out.sql
     sql_hash = digest(sql)
-    tables = cache.tables.get(sql_hash)
+    tables = cache.tables.get(sql_hash) if spec.language == "sql" else frozenset()
     if tables is None:
         tables = frozenset(
             referenced_tables(parse_query(sql, project.dialect, spec.path, spec.sql))
@@ -118,6 +130,11 @@ def _node(
             _undeclared_table(spec, table, rel, relations, source_relations)
     materialized = config.get("materialized", "table")
     columns = spec.columns
+    if out.column_types:  # a Python transform's @transform(columns={...})
+        documented = {c.name: c for c in columns}
+        columns = tuple(
+            replace(documented.get(n, Column(n)), type=t) for n, t in out.column_types.items()
+        ) + tuple(c for c in columns if c.name not in out.column_types)
     partition_by = tuple(config.get("partition_by", ()))
     if partition_by and materialized != "table":
         raise UserError(
@@ -145,6 +162,7 @@ def _node(
             partition_by,
         ),
         partition_by=partition_by,
+        language=spec.language,
     )
 
 

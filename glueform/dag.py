@@ -38,6 +38,7 @@ class Node:
     sql_hash: str
     config_hash: str
     partition_by: tuple[str, ...] = ()  # Hive-style partition folders of a table's data
+    language: str = "sql"  # "python": ``sql`` holds the transform's source
 
     @property
     def fingerprint(self) -> str:

@@ -7,11 +7,11 @@ its build succeeded. A failing node skips its descendants, never its siblings.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from glueform.catalog.model import MANAGED_TABLE, VIRTUAL_VIEW, Build, CatalogTable, NodeState
 from glueform.compiler import sql_for
@@ -21,6 +21,7 @@ from glueform.engines import BuildOutput, Engine
 from glueform.errors import UserError
 from glueform.plan import upstream_fingerprints
 from glueform.project.model import SourceTable
+from glueform.sql import Schema
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
@@ -82,6 +83,7 @@ class RunContext:
     threads: int = 4
     reporter: Reporter = field(default_factory=SilentReporter)
     command: str = "run"
+    vars: Mapping[str, Any] = field(default_factory=dict)  # the project's, for Python transforms
 
 
 def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
@@ -290,7 +292,15 @@ def _build(graph: Graph, node: Node, run_id: str, ctx: RunContext) -> _Built:
     started = time.perf_counter()
     location = str(ctx.warehouse / node.database / node.name / run_id)
     try:
-        output = ctx.engine.build(node, sql_for(node, graph, ctx.engine.dialect), location)
+        if node.language == "python":
+            output = ctx.engine.build_python(node, graph, location, ctx.vars)
+        else:
+            sql = sql_for(node, graph, ctx.engine.dialect, _input_schema(graph, node, ctx.engine))
+            output = ctx.engine.build(node, sql, location)
+    except UserError as exc:  # a Python transform's own mistake, with its file and line
+        if node.materialized == "table":
+            ctx.engine.discard(location)
+        return _Built(_failed(node, str(exc), time.perf_counter() - started))
     except Exception as exc:  # the engine's message is the user's best clue
         if node.materialized == "table":
             ctx.engine.discard(location)
@@ -300,6 +310,22 @@ def _build(graph: Graph, node: Node, run_id: str, ctx: RunContext) -> _Built:
         node.name, "success", output.rows, seconds, None, node.rel_path, node.materialized
     )
     return _Built(result, output)
+
+
+def _input_schema(graph: Graph, node: Node, engine: Engine) -> Schema | None:
+    """The columns of what ``node`` reads, as the engine sees them: the rewrites for another
+    dialect than the project's need types. (None when the SQL runs as written.)"""
+    if engine.dialect == graph.dialect:
+        return None
+    schema: Schema = {}
+    inputs = [graph.sources[k] for k in node.sources]
+    relations = [(t.source, t.name) for t in inputs]
+    relations += [(graph.nodes[r].database, r) for r in node.refs]
+    for database, name in relations:
+        schema.setdefault(database, {})[name] = {
+            c.name: c.type for c in engine.columns(database, name)
+        }
+    return schema
 
 
 def _output_records(

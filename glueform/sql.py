@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 
+# database -> table -> column -> type (DuckDB's names), as sqlglot's optimizer takes it
+Schema = dict[str, dict[str, dict[str, str]]]
+
+
 @dataclass(frozen=True)
 class TableRef:
     """A table named in a query: ``db.name`` (db may be empty)."""
@@ -135,60 +139,107 @@ def infer_columns(
 def normalize_type(type_sql: str, dialect: str, to: str | None = None) -> str:
     """One spelling per type (DuckDB says VARCHAR, sqlglot TEXT), so types compare equal;
     ``to`` converts to another dialect's names (Spark's ``string`` is DuckDB's VARCHAR)."""
-    from sqlglot import exp
-
     out = to or dialect
+    parsed = _parse_type(type_sql, dialect)
+    text = parsed.sql(dialect=out) if parsed is not None else type_sql.upper()
+    return _duckdb_names(text) if out == "duckdb" else text
+
+
+def _duckdb_names(text: str) -> str:
+    """The names DuckDB itself reports (sqlglot prints TEXT and INT), nested types included."""
+    import re
+
+    return re.sub(r"\b(TEXT|INT)\b", lambda m: _TYPE_NAMES[m.group(1)], text)
+
+
+_TYPE_NAMES = {"TEXT": "VARCHAR", "INT": "INTEGER"}
+
+
+@lru_cache(maxsize=4096)
+def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
+    """The type a column is written as, the same on every engine (the documented mapping):
+    integers are BIGINT, DECIMAL(p, s) is DECIMAL(38, s), FLOAT is DOUBLE, and a timestamp is
+    the wall-clock time in the target's zone (TIMESTAMP); inside structs, lists and maps too.
+    DuckDB's HUGEINT sums and Spark's INT years would otherwise differ on disk."""
+    from sqlglot import exp
+
+    parsed = _parse_type(type_sql, dialect)
+    if parsed is None:
+        return normalize_type(type_sql, dialect)
+    T = exp.DataType.Type
+    integers = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT, T.INT128, T.UTINYINT, T.USMALLINT, T.UINT}
+    for node in list(parsed.walk()):
+        if not isinstance(node, exp.DataType):
+            continue
+        if node.this in integers:
+            node.set("this", T.BIGINT)
+        elif node.this in (T.UBIGINT, T.UINT128):  # past BIGINT's range: exact as DECIMAL
+            node.set("this", T.DECIMAL)
+            node.set(
+                "expressions",
+                [
+                    exp.DataTypeParam(this=exp.Literal.number(38)),
+                    exp.DataTypeParam(this=exp.Literal.number(0)),
+                ],
+            )
+        elif node.this == T.FLOAT:
+            node.set("this", T.DOUBLE)
+        elif node.this in (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMP):
+            node.set("this", T.TIMESTAMPNTZ)
+        elif node.this == T.DECIMAL:
+            scale = node.expressions[1].name if len(node.expressions) == 2 else "0"
+            node.set(
+                "expressions",
+                [exp.DataTypeParam(this=exp.Literal.number(n)) for n in ("38", scale)],
+            )
+    return _duckdb_names(parsed.sql(dialect="duckdb"))
+
+
+def _parse_type(type_sql: str, dialect: str) -> exp.DataType | None:
+    """A type's tree, with struct field names unquoted so that equal types print equally."""
+    from sqlglot import exp
+
     try:
-        text = exp.DataType.build(type_sql, dialect=dialect).sql(dialect=out).upper()
+        parsed = exp.DataType.build(type_sql, dialect=dialect)
     except Exception:
-        text = type_sql.upper()
-    return _TYPE_NAMES.get(out, {}).get(text, text)
+        return None
+    for ident in parsed.find_all(exp.Identifier):
+        ident.set("quoted", False)
+    return parsed
 
 
-_TYPE_NAMES = {"duckdb": {"TEXT": "VARCHAR", "INT": "INTEGER"}}  # the names DuckDB itself reports
+def cast_columns(
+    columns: list[tuple[str, str]], wanted: dict[str, str], dialect: str
+) -> list[str] | None:
+    """Select expressions (in ``dialect``) casting each column to its wanted type (DuckDB type
+    names), or None when every column already has it."""
+    exprs, changed = [], False
+    for name, actual in columns:
+        ident = quote_identifier(name, dialect)
+        want = wanted.get(name)
+        if want is None or normalize_type(want, "duckdb") == normalize_type(
+            actual, dialect, to="duckdb"
+        ):
+            exprs.append(ident)
+            continue
+        changed = True
+        exprs.append(f"CAST({ident} AS {_type_sql(want, dialect)}) AS {ident}")
+    return exprs if changed else None
 
 
-def transpile(query: exp.Expression, dialect: str) -> str:
+def _type_sql(type_duckdb: str, dialect: str) -> str:
+    from sqlglot import exp
+
+    return exp.DataType.build(type_duckdb, dialect="duckdb").sql(dialect=dialect)
+
+
+def transpile(
+    query: exp.Expression, dialect: str, source: str = "duckdb", schema: Schema | None = None
+) -> str:
     """The query in ``dialect``, with the rewrites that keep its meaning the same there."""
-    for rewrite in PARITY_REWRITES.get(dialect, ()):
-        query = query.transform(rewrite)
-    return query.sql(dialect=dialect)
+    from glueform.parity import rewrite_for
 
-
-def _boundary_date_diff(node: exp.Expression) -> exp.Expression:
-    """DuckDB's date_diff counts unit boundaries crossed (23:59 -> 00:01 is one day); Spark's
-    counts whole units elapsed. Truncating both ends to the unit gives DuckDB's answer on Spark."""
-    from sqlglot import exp
-
-    unit = node.args.get("unit") if isinstance(node, exp.DateDiff) else None
-    if unit is None or unit.name.upper() not in _TRUNCATABLE_UNITS:
-        return node
-    var = exp.Var(this=unit.name.upper())
-    return node.__class__(
-        this=exp.TimestampTrunc(this=node.this.copy(), unit=var.copy()),
-        expression=exp.TimestampTrunc(this=node.expression.copy(), unit=var.copy()),
-        unit=unit.copy(),
-    )
-
-
-def _bigint_ranks(node: exp.Expression) -> exp.Expression:
-    """Ranking functions are BIGINT on DuckDB and INT on Spark: make them BIGINT on disk too."""
-    from sqlglot import exp
-
-    ranking = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile)
-    if (
-        isinstance(node, exp.Window)
-        and isinstance(node.this, ranking)
-        and not isinstance(node.parent, exp.Cast)
-    ):
-        return exp.cast(node.copy(), "BIGINT")
-    return node
-
-
-_TRUNCATABLE_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND"}
-# Per target dialect: rewrites of the project's parsed SQL whose plain transpilation would mean
-# something else there. The parity tests are what find them.
-PARITY_REWRITES = {"spark": (_boundary_date_diff, _bigint_ranks)}
+    return rewrite_for(query, dialect, source, schema).sql(dialect=dialect)
 
 
 def _syntax_error(exc: Exception, sql: str, path: Path, original: str) -> UserError:

@@ -43,6 +43,7 @@ class Rendered:
     sources: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str | None] = field(default_factory=dict)  # env_var() reads, for the cache
+    column_types: dict[str, str] = field(default_factory=dict)  # @transform(columns=...) of .py
 
 
 class Renderer:

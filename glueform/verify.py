@@ -81,12 +81,14 @@ def verify(
         ws = Workspace(root, target=target, vars=vars, scratch=scratch / target)
         runs[target] = (ws, ws.run(select=upstream))
     report = VerifyReport(base_name, other_name)
+    built = set(names)
     for target, (_, result) in runs.items():
-        report.failures += [
-            f"{r.name} on {target}: {r.message}" for r in result.results if r.status != "success"
-        ]
-    if not report.failures:
-        report.tables = [_compare(name, runs[base_name][0], runs[other_name][0]) for name in names]
+        failed = [r for r in result.results if r.status != "success"]
+        report.failures += [f"{r.name} on {target}: {r.message}" for r in failed]
+        built -= {r.name for r in failed}
+    report.tables = [
+        _compare(name, runs[base_name][0], runs[other_name][0]) for name in names if name in built
+    ]
     return report
 
 

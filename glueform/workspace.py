@@ -218,6 +218,7 @@ class Workspace:
                 threads=threads or self.target.threads,
                 reporter=reporter or SilentReporter(),
                 command=command,
+                vars=self.project.vars,
             )
             result = run_nodes(self.graph, names, ctx)
             built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]

@@ -232,7 +232,11 @@ def test_catalog_commands(project: Path) -> None:
     assert shown["database"] == "shop" and shown["version"] == 2 and shown["format"] == "parquet"
     assert shown["columns"] == [
         {"name": "name", "type": "VARCHAR", "comment": ""},
-        {"name": "total", "type": "DOUBLE", "comment": ""},
+        {
+            "name": "total",
+            "type": "BIGINT",
+            "comment": "",
+        },  # DuckDB's HUGEINT sum, stored as BIGINT
     ]
     assert shown["partition_keys"] == []
     history = glueform_json("catalog", "history", "shop.customer_totals", "-p", str(project))

@@ -69,7 +69,7 @@ def test_run_syncs_tables_with_serdes_and_types(tmp_path: Path, moto_endpoint: s
     assert sd["InputFormat"].endswith("MapredParquetInputFormat")
     assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == [
         ("name", "string"),
-        ("total", "double"),
+        ("total", "bigint"),
     ]
     assert totals["Parameters"]["classification"] == "parquet"
     with Workspace(root).catalog() as catalog:

@@ -37,7 +37,7 @@ def test_column_level_update_and_no_changes_after_run(project: Path) -> None:
     change = table_changes(project)["shop.customer_totals"]
     assert change["action"] == "update"
     assert change["added"] == ["orders BIGINT"]
-    assert change["retyped"] == ["total: DOUBLE -> VARCHAR"]
+    assert change["retyped"] == ["total: BIGINT -> VARCHAR"]
     human = glueform("plan", "-p", str(project)).stdout
     assert "~ shop.customer_totals" in human and "+ orders BIGINT" in human
 

@@ -156,14 +156,18 @@ def test_verify_reports_equal_and_different_tables(tmp_path: Path) -> None:
     same = glueform_json("verify", "-p", str(root), "-s", "names")
     assert same["ok"] and same["base"] == "dev" and same["other"] == "spark"
     assert [t["name"] for t in same["tables"]] == ["names"]
-    # the orders CSV declares no types: DuckDB reads amount as DOUBLE, Spark as INT
-    types = glueform_json("verify", "-p", str(root), "-s", "customer_totals")
-    assert not types["ok"] and types["tables"][0]["columns"] == ["total DOUBLE vs total BIGINT"]
-    # DuckDB numbers Sunday 0, Spark 1: sqlglot passes dayofweek through unchanged
-    (root / "transforms/marts/weekday.sql").write_text(
-        "select cast(dayofweek(date '2024-01-07') as integer) as dow\n"
+    # an unnamed expression: DuckDB calls it count_star(); Spark refuses a table without a name
+    (root / "transforms/marts/counted.sql").write_text(
+        "select count(*) from {{ ref('stg_customers') }}\n"
     )
-    result = glueform("verify", "-p", str(root), "-s", "weekday")
+    unnamed = glueform_json("verify", "-p", str(root), "-s", "counted")
+    assert not unnamed["ok"] and unnamed["tables"] == []
+    assert (
+        unnamed["failures"][0].startswith("counted on spark:") and "alias" in unnamed["failures"][0]
+    )
+    # a DOUBLE as text: DuckDB writes 1e+20, Spark 1.0E20
+    (root / "transforms/marts/as_text.sql").write_text("select cast(1e20 as varchar) as big\n")
+    result = glueform("verify", "-p", str(root), "-s", "as_text")
     assert result.exit_code == 1
-    assert "differs  weekday: 1 rows only on dev, 1 only on spark" in result.stdout
+    assert "differs  as_text: 1 rows only on dev, 1 only on spark" in result.stdout
     assert not (root / "warehouse").exists(), "verify runs in scratch folders, not the warehouse"

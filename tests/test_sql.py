@@ -49,3 +49,43 @@ def test_infer_columns() -> None:
         ("total", "DOUBLE"),
     ]
     assert infer_columns('select * from "raw"."unknown"', "duckdb", schema) is None
+
+
+def spark_sql(sql: str, schema: dict[str, dict[str, dict[str, str]]] | None = None) -> str:
+    import sqlglot
+
+    from glueform.sql import transpile
+
+    return transpile(sqlglot.parse_one(sql, read="duckdb"), "spark", "duckdb", schema)
+
+
+def test_parity_rewrites_keep_duckdb_meaning_on_spark() -> None:
+    schema = {"db": {"t": {"x": "DOUBLE", "d": "DECIMAL(10,2)", "s": "VARCHAR", "a": "VARCHAR[]"}}}
+    out = spark_sql(
+        "select cast(x as int) as i, cast(d as bigint) as b, try_cast(s as int) as n,"
+        " len(a) as la, a[1] as first, dayofweek(s) as dow, avg(d) as m from db.t",
+        schema,
+    )
+    assert "CAST(BROUND(`t`.`x`) AS INT)" in out  # half to even, as DuckDB casts a DOUBLE
+    assert "CAST(ROUND(`t`.`d`) AS BIGINT)" in out  # half away from zero, as from a DECIMAL
+    assert "TRY_CAST(ROUND(TRY_CAST(`t`.`s` AS DECIMAL(38, 10))) AS INT)" in out
+    assert "SIZE(`t`.`a`)" in out and "TRY_ELEMENT_AT(`t`.`a`, 1)" in out
+    assert "((WEEKDAY(`t`.`s`) + 1) % 7)" in out  # Sunday is 0, as on DuckDB
+    assert "AVG(CAST(`t`.`d` AS DOUBLE))" in out
+
+
+def test_untyped_queries_get_only_the_rewrites_that_need_no_types() -> None:
+    out = spark_sql("select cast(x as int) as i, list(x order by y) as xs from t")
+    assert "CAST(x AS INT)" in out
+    assert "TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(y AS k0, x AS v))), s -> s.v)" in out
+
+
+def test_storage_types_are_the_same_on_both_engines() -> None:
+    from glueform.sql import storage_type
+
+    assert storage_type("HUGEINT") == storage_type("int", "spark") == "BIGINT"
+    assert storage_type("DECIMAL(18,2)") == storage_type("decimal(28,2)", "spark")
+    assert storage_type("TIMESTAMP WITH TIME ZONE") == storage_type("timestamp", "spark")
+    assert storage_type('STRUCT(id INTEGER, "name" VARCHAR)') == storage_type(
+        "struct<id:int,name:string>", "spark"
+    )

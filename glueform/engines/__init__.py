@@ -7,12 +7,13 @@ An engine registers sources and committed outputs as relations, builds one node 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from glueform.catalog.model import CatalogTable, ColumnDef, Partition
-from glueform.dag import Node
+from glueform.dag import Graph, Node
 from glueform.errors import UserError
 from glueform.project.model import Target
 
@@ -40,6 +41,10 @@ class Engine(Protocol):
     def create_databases(self, names: set[str]) -> None: ...
     def register(self, table: CatalogTable) -> None: ...
     def build(self, node: Node, sql: str, location: str) -> BuildOutput: ...
+    def columns(self, database: str, name: str) -> tuple[ColumnDef, ...]: ...
+    def build_python(
+        self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
+    ) -> BuildOutput: ...
     def discard(self, location: str) -> None: ...
 
 

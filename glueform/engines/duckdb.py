@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
-from glueform.dag import Node
+from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
 from glueform.project.model import Target
-from glueform.sql import literal, normalize_type, quote_identifier, quote_relation, string_literal
+from glueform.sql import (
+    cast_columns,
+    literal,
+    normalize_type,
+    quote_identifier,
+    quote_relation,
+    storage_type,
+    string_literal,
+)
 
 DIALECT = "duckdb"
 DATA_FILE = "data_0.parquet"
@@ -44,6 +53,7 @@ class DuckDBEngine:
         self._local = threading.local()
         self._cursors: list[Any] = []
         self._lock = threading.Lock()
+        self._session: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -63,6 +73,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._cursors.clear()
+        self._session = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -109,8 +120,9 @@ class DuckDBEngine:
     def build(self, node: Node, sql: str, location: str) -> BuildOutput:
         if node.materialized == "view":
             self._create_view(node.database, node.name, sql)
-            return BuildOutput(None, None, sql, self._columns(node))
+            return BuildOutput(None, None, sql, self.columns(node.database, node.name))
         Path(location).mkdir(parents=True, exist_ok=True)
+        sql = self._stored(node, sql)
         if node.partition_by:
             keys = ", ".join(quote_identifier(c, DIALECT) for c in node.partition_by)
             options = f"FORMAT parquet, PARTITION_BY ({keys})"
@@ -120,7 +132,7 @@ class DuckDBEngine:
         rows = self.execute(f"COPY ({sql}) TO {string_literal(target, DIALECT)} ({options})")
         scan = _parquet_scan(location, True) if node.partition_by else _parquet_scan(target)
         self._create_view(node.database, node.name, scan)
-        columns = self._columns(node)
+        columns = self.columns(node.database, node.name)
         keys_set = set(node.partition_by)
         return BuildOutput(
             rows=int(rows[0][0]) if rows else None,
@@ -131,8 +143,46 @@ class DuckDBEngine:
             partitions=self._partitions(node, location) if node.partition_by else (),
         )
 
-    def _columns(self, node: Node) -> tuple[ColumnDef, ...]:
-        rows = self.execute(f"DESCRIBE {quote_relation(node.database, node.name, DIALECT)}")
+    def build_python(
+        self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
+    ) -> BuildOutput:
+        """The transform runs on sqlframe over this run's connection; its DataFrame becomes
+        SQL that is built like any model's (no rows pass through Python)."""
+        from sqlframe.duckdb import functions
+        from sqlframe.duckdb.dataframe import DuckDBDataFrame
+
+        from glueform.transforms.runtime import call_transform
+
+        with self._lock:  # sqlframe keeps one session per process
+            session = self._sqlframe_session()
+
+            def table(database: str, name: str) -> Any:
+                return session.table(quote_relation(database, name, DIALECT))
+
+            frame = call_transform(node, graph, table, functions, DuckDBDataFrame, self.name, vars)
+            sql = frame.sql(dialect=DIALECT, optimize=False, pretty=False)
+        return self.build(node, sql, location)
+
+    def _sqlframe_session(self) -> Any:
+        """sqlframe's (process-wide) session, bound to this run's database."""
+        from sqlframe.base.session import _BaseSession
+        from sqlframe.duckdb import DuckDBSession
+
+        if self._session is None:
+            _BaseSession._instance = None  # a session of an earlier run holds a closed database
+            self._session = DuckDBSession(conn=self._conn.cursor())
+        return self._session
+
+    def _stored(self, node: Node, sql: str) -> str:
+        """The query with its columns cast to their declared or storage types (see storage_type)."""
+        columns = [(name, type_) for name, type_, *_ in self.execute(f"DESCRIBE ({sql})")]
+        wanted = {name: storage_type(type_) for name, type_ in columns}
+        wanted |= {c.name: c.type for c in node.columns if c.type}
+        exprs = cast_columns(columns, wanted, DIALECT)
+        return sql if exprs is None else f"SELECT {', '.join(exprs)} FROM ({sql}) AS stored"
+
+    def columns(self, database: str, name: str) -> tuple[ColumnDef, ...]:
+        rows = self.execute(f"DESCRIBE {quote_relation(database, name, DIALECT)}")
         return tuple(ColumnDef(name, normalize_type(type_, DIALECT)) for name, type_, *_ in rows)
 
     def _partitions(self, node: Node, location: str) -> tuple[Partition, ...]:
@@ -160,16 +210,28 @@ class DuckDBEngine:
 
 
 def _external_scan(table: CatalogTable) -> str:
-    """A read of a source's files with its reader options; Hive folders when it has partition keys."""
+    """A read of a source's files with its reader options; Hive folders when it has partition
+    keys; declared column types cast (a CSV that declares them is read as text first, as on
+    Spark, so '007' stays '007' and both engines parse the same strings)."""
     assert table.location is not None and table.format is not None
     options = dict(table.options)
+    declared = {c.name: c.type for c in table.columns if c.type}
     if table.format == "ndjson":
         options.setdefault("format", "newline_delimited")
+    if table.format == "csv" and declared:
+        options.setdefault("all_varchar", True)
     if table.partition_keys:
         options.setdefault("hive_partitioning", True)
     args = [string_literal(table.location, DIALECT)]
     args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
-    return f"SELECT * FROM {_READERS[table.format]}({', '.join(args)})"
+    scan = f"{_READERS[table.format]}({', '.join(args)})"
+    if not declared:
+        return f"SELECT * FROM {scan}"
+    casts = ", ".join(
+        f"CAST({quote_identifier(n, DIALECT)} AS {t}) AS {quote_identifier(n, DIALECT)}"
+        for n, t in declared.items()
+    )
+    return f"SELECT * REPLACE ({casts}) FROM {scan}"
 
 
 def _parquet_scan(location: str, partitioned: bool = False) -> str:

@@ -8,15 +8,24 @@ a whole process (it is costly to start); each run replaces the databases it regi
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
-from glueform.dag import Node
+from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
 from glueform.errors import UserError
 from glueform.project.model import Target
-from glueform.sql import literal, normalize_type, quote_identifier, quote_relation, string_literal
+from glueform.sql import (
+    cast_columns,
+    literal,
+    normalize_type,
+    quote_identifier,
+    quote_relation,
+    storage_type,
+    string_literal,
+)
 
 DIALECT = "spark"
 # Spark's reader names and options for the formats sources declare (DuckDB spells some apart).
@@ -64,13 +73,25 @@ class SparkEngine:
             assert table.view_sql is not None
             self.sql(f"CREATE OR REPLACE VIEW {relation} AS {table.view_sql}")
         elif table.table_type == EXTERNAL_TABLE:
-            self.sql(f"DROP TABLE IF EXISTS {relation}")
-            self.sql(_external_table(relation, table))
+            self._register_files(relation, table)
         else:
             assert table.location is not None
             self.sql(
                 f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{table.location}`"
             )
+
+    def _register_files(self, relation: str, table: CatalogTable) -> None:
+        """A source's files as a table; with declared column types, a view casting them over
+        a table of the files (a CSV then read as text, as on DuckDB)."""
+        declared = {c.name: c.type for c in table.columns if c.type}
+        if not declared:
+            self.sql(_external_table(relation, table))
+            return
+        files = quote_relation(table.database, f"{table.name}__files", DIALECT)
+        self.sql(_external_table(files, table, infer=False))
+        columns = [(f.name, f.dataType.simpleString()) for f in self.spark.table(files).schema]
+        exprs = cast_columns(columns, declared, DIALECT) or ["*"]
+        self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT {', '.join(exprs)} FROM {files}")
 
     # -- building ------------------------------------------------------------------------------
 
@@ -78,14 +99,31 @@ class SparkEngine:
         relation = quote_relation(node.database, node.name, DIALECT)
         if node.materialized == "view":
             self.sql(f"CREATE OR REPLACE VIEW {relation} AS {sql}")
-            return BuildOutput(None, None, sql, self._columns(relation))
-        writer = self.sql(sql).write.mode("errorifexists")
+            return BuildOutput(None, None, sql, self.columns(node.database, node.name))
+        return self._write(node, self.sql(sql), location)
+
+    def build_python(
+        self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
+    ) -> BuildOutput:
+        from pyspark.sql import DataFrame, functions
+
+        from glueform.transforms.runtime import call_transform
+
+        def table(database: str, name: str) -> Any:
+            return self.spark.table(quote_relation(database, name, DIALECT))
+
+        frame = call_transform(node, graph, table, functions, DataFrame, self.name, vars)
+        return self._write(node, frame, location)
+
+    def _write(self, node: Node, frame: Any, location: str) -> BuildOutput:
+        relation = quote_relation(node.database, node.name, DIALECT)
+        writer = self._stored(node, frame).write.mode("errorifexists")
         if node.partition_by:
             writer = writer.partitionBy(*node.partition_by)
         writer.parquet(location)
         self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{location}`")
         rows = self.sql(f"SELECT count(*) FROM {relation}").collect()[0][0]
-        columns = self._columns(relation)
+        columns = self.columns(node.database, node.name)
         keys = set(node.partition_by)
         return BuildOutput(
             rows=int(rows),
@@ -96,8 +134,16 @@ class SparkEngine:
             partitions=_partitions(Path(location), node.partition_by) if node.partition_by else (),
         )
 
-    def _columns(self, relation: str) -> tuple[ColumnDef, ...]:
-        schema = self.sql(f"SELECT * FROM {relation} LIMIT 0").schema
+    def _stored(self, node: Node, frame: Any) -> Any:
+        """The frame with its columns cast to their declared or storage types (see storage_type)."""
+        columns = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
+        wanted = {name: storage_type(type_, DIALECT) for name, type_ in columns}
+        wanted |= {c.name: c.type for c in node.columns if c.type}
+        exprs = cast_columns(columns, wanted, DIALECT)
+        return frame if exprs is None else frame.selectExpr(*exprs)
+
+    def columns(self, database: str, name: str) -> tuple[ColumnDef, ...]:
+        schema = self.spark.table(quote_relation(database, name, DIALECT)).schema
         return tuple(
             ColumnDef(f.name, normalize_type(f.dataType.simpleString(), DIALECT, to="duckdb"))
             for f in schema.fields
@@ -148,7 +194,16 @@ def spark_session(target: Target, project_root: Path) -> Any:
         ) from None
     if not settings.remote:
         session.sparkContext.setLogLevel("OFF")  # errors reach the user through glueform, once
+    _quiet_python_loggers()
     return session
+
+
+def _quiet_python_loggers() -> None:
+    """pyspark also logs each failed query's stack to stderr; glueform reports the error once."""
+    from pyspark.logger import PySparkLogger
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
 
 
 def _check_reachable(url: str) -> None:
@@ -171,7 +226,7 @@ def _check_reachable(url: str) -> None:
     )
 
 
-def _external_table(relation: str, table: CatalogTable) -> str:
+def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> str:
     assert table.location is not None and table.format is not None
     options: dict[str, Any] = {"path": table.location}
     for key, value in table.options.items():
@@ -180,7 +235,7 @@ def _external_table(relation: str, table: CatalogTable) -> str:
         options.setdefault("multiLine", True)
     if table.format == "csv":
         options.setdefault("header", True)
-        options.setdefault("inferSchema", True)
+        options.setdefault("inferSchema", infer)
     rendered = ", ".join(f"{quote_identifier(k, DIALECT)} {_option(v)}" for k, v in options.items())
     return f"CREATE TABLE {relation} USING {_FORMATS[table.format]} OPTIONS ({rendered})"
 

@@ -42,6 +42,7 @@ COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2")
 SOURCE_GLOBS = ("sources/*.yml", "sources/*.yaml")
 TRANSFORM_DOC_GLOBS = ("transforms/**/*.yml", "transforms/**/*.yaml")
 MODEL_GLOB = "transforms/**/*.sql"
+PYTHON_MODEL_GLOB = "transforms/**/[!_]*.py"  # _helpers.py are modules, not transforms
 MACRO_GLOB = "macros/*.sql"
 
 
@@ -54,7 +55,7 @@ def input_files(root: Path) -> list[Path]:
     return [
         root / PROJECT_FILE,
         *_glob(root, *SOURCE_GLOBS),
-        *_glob(root, MODEL_GLOB, *TRANSFORM_DOC_GLOBS),
+        *_glob(root, MODEL_GLOB, PYTHON_MODEL_GLOB, *TRANSFORM_DOC_GLOBS),
         *_glob(root, MACRO_GLOB),
     ]
 
@@ -227,7 +228,7 @@ def _models(
     models: dict[str, ModelSpec] = {}
     base = root / "transforms"
     ordered_folders = sorted(folders, key=len)
-    for path in _glob(root, MODEL_GLOB):
+    for path in _glob(root, MODEL_GLOB, PYTHON_MODEL_GLOB):
         rel = path.relative_to(base).as_posix()
         name = path.stem
         if not NAME_RE.fullmatch(name):
@@ -252,6 +253,7 @@ def _models(
             rel_path=f"transforms/{rel}",
             sql=path.read_text(encoding="utf-8"),
             base_config=config,
+            language="python" if path.suffix == ".py" else "sql",
         )
     return models
 

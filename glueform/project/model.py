@@ -104,6 +104,7 @@ class ModelSpec:
     description: str = ""
     columns: tuple[Column, ...] = ()
     yaml_location: SourceLocation | None = None
+    language: str = "sql"  # or "python": a function over DataFrames (glueform.transforms)
 
     @property
     def location(self) -> SourceLocation:
