@@ -27,7 +27,9 @@ FINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED")
 
 def new_id(prefix: str) -> str:
     """``jr_…`` / ``wr_…`` as Glue names its runs; sortable by start time."""
-    return f"{prefix}_{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}_{uuid.uuid4().hex[:8]}"
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}"
+    return f"{prefix}_{stamp}_{uuid.uuid4().hex[:4]}"
 
 
 @dataclass(frozen=True)

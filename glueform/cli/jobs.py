@@ -51,8 +51,10 @@ def jobs_ls(ctx: Context) -> int:
 @lineage_option
 def jobs_run(ctx: Context, name: str, lineage: str | None) -> int:
     """Run job NAME now, in the foreground (its retries and timeout apply)."""
+    from glueform.cli.main import _stop_on_sigterm
     from glueform.schedule import api
 
+    _stop_on_sigterm()
     outcome = api.run_now(ctx.workspace(), name, lineage=lineage)
     console = ctx.console()
     console.data(outcome.to_dict())

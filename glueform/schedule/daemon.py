@@ -142,7 +142,10 @@ class Scheduler:
                 trigger.type == "conditional" and trigger.workflow is None
             )
             if watched and self.runs.last_fire(trigger.name) is None:
-                self.runs.claim_fire(trigger.name, now, None)
+                # a conditional counts from just before now: a run ending at this very instant
+                # (virtual time) is seen
+                start = now if trigger.type == "schedule" else now - 0.001
+                self.runs.claim_fire(trigger.name, start, None)
 
     def _fire_schedules(self, now: float) -> int:
         started = 0

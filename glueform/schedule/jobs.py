@@ -252,7 +252,10 @@ def _child_attempt(
         try:
             output, _ = proc.communicate(timeout=0.05)
             break
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:
+            if not isinstance(exc, subprocess.TimeoutExpired):  # Ctrl-C here: stop the child too
+                _end_child(proc, env.kill_grace)
+                raise
             now = time.monotonic()
             if ending is None and deadline is not None and now > deadline:
                 ending = "TIMEOUT"
@@ -274,6 +277,15 @@ def _child_attempt(
         tail = output.strip().splitlines()[-3:]
         return "FAILED", f"the job process exited with code {proc.returncode}: {' / '.join(tail)}"
     return ("SUCCEEDED", None) if result["ok"] else ("FAILED", result.get("error"))
+
+
+def _end_child(proc: subprocess.Popen[str], grace: float) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _child_result(output: str) -> dict[str, Any] | None:
