@@ -329,4 +329,8 @@ from glueform.cli import catalog as _catalog  # noqa: E402,F401  (registers `glu
 from glueform.cli import jobs as _jobs  # noqa: E402,F401  (registers `glueform jobs`, `runs`, `logs`, `scheduler`)
 
 if __name__ == "__main__":
-    main()
+    # run as a module, this file is __main__: the sub-command modules registered themselves on
+    # the group of the imported glueform.cli.main, so start that one
+    from glueform.cli.main import main as _main
+
+    _main()
