@@ -533,3 +533,80 @@ def test_metrics_text() -> None:
     assert 'glueform_rows_written_total{job="a",status="SUCCEEDED"} 30' in text
     assert "glueform_scheduler_running_jobs 2" in text
     assert 'glueform_trigger_fires_total{trigger="t"} 4' in text
+
+
+# -- the catalog's scheduler record, on SQLite and PostgreSQL ---------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    from test_catalog import fresh_postgres
+
+    from glueform.catalog.store import CatalogStore
+
+    url = f"sqlite:///{tmp_path / 'catalog.db'}" if request.param == "sqlite" else fresh_postgres()
+    catalog = CatalogStore(url)
+    yield catalog
+    catalog.close()
+
+
+def test_fire_claims_are_served_once(store: Any) -> None:
+    runs = JobRuns(store)
+    assert runs.claim_fire("t", 100.0, None)
+    assert not runs.claim_fire("t", 100.0, None)  # a second scheduler's baseline loses
+    assert runs.claim_fire("t", 200.0, 100.0)
+    assert not runs.claim_fire("t", 200.0, 100.0)  # the same fire, claimed again: refused
+    runs.release_fire("t", 200.0, 100.0)  # stopped before it was served
+    assert runs.last_fire("t") == 100.0
+    assert runs.claim_fire("t", 200.0, 100.0)
+
+
+def test_job_slots_bound_concurrent_runs(store: Any) -> None:
+    from glueform.project.model import JobSpec
+    from glueform.schedule.jobs import ConcurrentRunsExceeded, job_slot
+
+    job = JobSpec("j", SourceLocation(Path("jobs/j.yml")), select=("x",), max_concurrent_runs=2)
+    with job_slot(store, "shop", job) as first, job_slot(store, "shop", job) as second:
+        assert (first, second) == (0, 1)
+        with pytest.raises(ConcurrentRunsExceeded), job_slot(store, "shop", job):
+            pass
+    with job_slot(store, "shop", job) as again:
+        assert again == 0  # released
+
+
+def test_outcomes_and_workflow_statistics(store: Any) -> None:
+    runs = JobRuns(store)
+    flow = runs.start_workflow("w", "t", 10.0)
+    a = runs.start("a", 10.0, "t", flow)
+    b = runs.start("b", 11.0, "t", flow)
+    runs.finish(a, "SUCCEEDED", 12.0, rows_written=5)
+    runs.finish(a, "FAILED", 13.0)  # an ended run stays as it ended
+    assert [o.status for o in runs.outcomes_since(["a", "b"], 0.0, flow)] == ["SUCCEEDED"]
+    assert runs.workflow_statistics(flow) == {"total": 2, "succeeded": 1, "running": 1}
+    runs.finish(b, "TIMEOUT", 14.0)
+    assert [(o.job, o.status) for o in runs.outcomes_since(["a", "b"], 12.0)] == [("b", "TIMEOUT")]
+    summary = {(r["job"], r["status"]): r for r in runs.summary()}
+    assert (
+        summary[("a", "SUCCEEDED")]["runs"] == 1
+        and summary[("a", "SUCCEEDED")]["rows_written"] == 5
+    )
+
+
+def test_a_version_2_catalog_gains_the_scheduler_tables(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from glueform.catalog.store import CatalogStore
+
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    old = CatalogStore(url)
+    with old.engine.begin() as conn:
+        for name in ("job_runs", "workflow_runs", "trigger_state"):
+            conn.execute(text(f"DROP TABLE {name}"))
+        conn.execute(text("UPDATE glueform_meta SET value = '2' WHERE key = 'schema_version'"))
+    old.close()
+    migrated = CatalogStore(url)
+    try:
+        assert JobRuns(migrated).claim_fire("t", 1.0, None)
+        assert JobRuns(migrated).list() == []
+    finally:
+        migrated.close()

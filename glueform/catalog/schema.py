@@ -121,13 +121,11 @@ locks = Table(
     Column("since", Float, nullable=False),
 )
 
-# -- jobs, triggers and workflows (the scheduler's record) ------------------------------------
-# Kept in their own MetaData so that v1's create_all never creates them: migration v3 does.
-schedule_metadata = MetaData()
+# -- jobs, triggers and workflows (the scheduler's record; migration v3 adds them) -------------
 
 job_runs = Table(
     "job_runs",
-    schedule_metadata,
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("job", String(255), nullable=False),
     Column("status", String(16), nullable=False),  # RUNNING SUCCEEDED FAILED TIMEOUT STOPPED
@@ -149,7 +147,7 @@ job_runs = Table(
 
 workflow_runs = Table(
     "workflow_runs",
-    schedule_metadata,
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("workflow", String(255), nullable=False),
     Column("status", String(16), nullable=False),  # RUNNING COMPLETED STOPPED
@@ -160,7 +158,7 @@ workflow_runs = Table(
 
 trigger_state = Table(
     "trigger_state",
-    schedule_metadata,
+    metadata,
     Column("trigger", String(255), primary_key=True),
     Column("last_fire", Float, nullable=False),  # the latest schedule time claimed, or a baseline
     Column("updated_at", Float, nullable=False),
@@ -180,7 +178,7 @@ def _index_node_runs(conn: Any) -> None:
 
 def _create_schedule_tables(conn: Any) -> None:
     """v3: job runs, workflow runs and trigger firing state (see ``catalog/jobruns.py``)."""
-    schedule_metadata.create_all(conn, checkfirst=True)
+    metadata.create_all(conn, tables=[job_runs, workflow_runs, trigger_state], checkfirst=True)
     conn.execute(text("CREATE INDEX IF NOT EXISTS job_runs_by_job ON job_runs (job, started_at)"))
 
 
