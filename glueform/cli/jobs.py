@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -80,9 +82,9 @@ def jobs_trigger(ctx: Context, name: str, lineage: str | None) -> int:
     console = ctx.console()
     options = SchedulerOptions(schedules=False, poll=0.2)
     with api.scheduler(ctx.workspace(), options, lineage=lineage, on_event=console.event) as sched:
-        _stop_on_signals(sched)
         sched.start_trigger(name)
-        sched.run(until_idle=True)
+        with _stop_on_signals(sched):
+            sched.run(until_idle=True)
     return 0
 
 
@@ -179,18 +181,25 @@ def scheduler(
     console = ctx.console()
     options = SchedulerOptions(workers=workers, catch_up=catch_up, poll=poll, grace=grace)
     ws = ctx.workspace()
-    with api.scheduler(ws, options, metrics_port, lineage, on_event=console.event) as sched:
-        _stop_on_signals(sched)
+    with (
+        api.scheduler(ws, options, metrics_port, lineage, on_event=console.event) as sched,
+        _stop_on_signals(sched),
+    ):
         sched.run()
     return 0
 
 
-def _stop_on_signals(sched: Any) -> None:
-    """SIGTERM and Ctrl-C stop the scheduler gracefully (a second Ctrl-C is not needed)."""
+@contextmanager
+def _stop_on_signals(sched: Any) -> Iterator[None]:
+    """SIGTERM and Ctrl-C stop the scheduler gracefully while it runs."""
     import signal
 
     def stop(signum: int, frame: Any) -> None:
         sched.stop()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
