@@ -610,3 +610,40 @@ def test_a_version_2_catalog_gains_the_scheduler_tables(tmp_path: Path) -> None:
         assert JobRuns(migrated).list() == []
     finally:
         migrated.close()
+
+
+def test_a_run_left_by_a_killed_scheduler_is_stopped_and_caught_up(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from glueform.catalog import schema as s
+
+    root = jobs_project(tmp_path, HOURLY, {"one": ONE_MODEL})
+    fire = at("2026-01-05T03:00").timestamp()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    with Workspace(root).catalog() as store:  # as a SIGKILLed scheduler leaves it
+        runs = JobRuns(store)
+        assert runs.claim_fire("every_hour", fire, None)
+        run_id = runs.start("hourly", fire, "every_hour", fire_time=fire)
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(s.job_runs).where(s.job_runs.c.id == run_id).values(pid=int(dead.stdout))
+            )
+    clock = VirtualClock(fire + 1800)
+    sched, store_cm = scheduler(root, clock)
+    sched.run(until=clock.now() + 1)
+    store_cm.__exit__(None, None, None)
+    first, again = job_runs(root)
+    assert (first["id"], first["status"]) == (run_id, "STOPPED")
+    assert (again["status"], again["fire_time"]) == ("SUCCEEDED", fire)
+
+
+def test_logs_of_a_transform_run(tmp_path: Path) -> None:
+    root = jobs_project(tmp_path, HOURLY, {"one": ONE_MODEL})
+    run = glueform_json("run", "-p", str(root), "-s", "one")
+    log = glueform_json("logs", run["run_id"], "-p", str(root))
+    assert [(r["node"], r["status"]) for r in log] == [("one", "success")]

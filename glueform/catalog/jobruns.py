@@ -123,17 +123,20 @@ class JobRuns:
         with self.engine.connect() as conn:
             return [Outcome(*row) for row in conn.execute(query)]
 
-    def stop_orphans(self, now: float) -> list[str]:
-        """Runs left RUNNING by a process that died on this host end as STOPPED."""
+    def stop_orphans(self, now: float) -> list[dict[str, Any]]:
+        """Runs left RUNNING by a process that died on this host end as STOPPED; the schedule
+        time such a run served is given back, so catch-up runs it again."""
         host = socket.gethostname()
-        ids = [
-            r["id"]
+        orphans = [
+            r
             for r in self.running()
             if r["host"] == host and r["pid"] != os.getpid() and not _alive(r["pid"])
         ]
-        for run_id in ids:
-            self.finish(run_id, "STOPPED", now, error="the process running it died")
-        return ids
+        for run in orphans:
+            self.finish(run["id"], "STOPPED", now, error="the process running it died")
+            if run["trigger"] and run["fire_time"] is not None:
+                self.release_fire(run["trigger"], run["fire_time"], run["fire_time"] - 1.0)
+        return orphans
 
     def summary(self) -> list[dict[str, Any]]:
         """Per job and status: runs, total seconds, rows and bytes written (for metrics)."""
@@ -189,6 +192,12 @@ class JobRuns:
                 (f"{r.database}.{r.name}", _json(r.definition).get("location"))
                 for r in conn.execute(query)
             ]
+
+    def node_summary(self) -> dict[str, int]:
+        """Transform node runs by status (every run, whoever started it)."""
+        n = s.node_runs
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(n.c.status, func.count()).group_by(n.c.status)).all())
 
     # -- triggers ------------------------------------------------------------------------------
 

@@ -92,7 +92,21 @@ def list_runs(
 
 
 def run_log(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
-    return read_log(ws.target.state_dir, run_id)
+    """A job run's log file; for a transform run (``glueform run``), its node records."""
+    try:
+        return read_log(ws.target.state_dir, run_id)
+    except UserError:
+        from glueform.catalog.jobruns import transform_runs
+
+        with ws.catalog() as store:
+            nodes = transform_runs(store, [run_id])
+        if not nodes:
+            raise
+        return [
+            {"ts": "", "run_id": run_id, "event": "node_finished", "node": n["node"],
+             "status": n["status"], "rows": n["rows"], "seconds": n["seconds"], "message": n["message"]}
+            for n in nodes
+        ]  # fmt: skip
 
 
 @contextmanager
@@ -115,7 +129,10 @@ def scheduler(
         if metrics_port is not None:
             runs = JobRuns(store)
             server = MetricsServer(
-                metrics_port, lambda: render(runs.summary(), len(sched.running), sched.fired)
+                metrics_port,
+                lambda: render(
+                    runs.summary(), len(sched.running), sched.fired, runs.node_summary()
+                ),
             ).start()
             sched.metrics_port = server.port
             if on_event is not None:

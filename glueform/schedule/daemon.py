@@ -96,8 +96,8 @@ class Scheduler:
     def run(self, until: float | None = None, until_idle: bool = False) -> None:
         """Loop until :meth:`stop` (or the clock reaches ``until``, or nothing is left to do)."""
         now = self.clock.now()
-        for run_id in self.runs.stop_orphans(now):
-            self._event("orphan_stopped", run_id=run_id)
+        for orphan in self.runs.stop_orphans(now):
+            self._event("orphan_stopped", run_id=orphan["id"], job=orphan["job"])
         self._baseline(now)
         self._event(
             "scheduler_started", triggers=len(self.project.triggers), workers=self.options.workers

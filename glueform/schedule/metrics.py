@@ -14,8 +14,13 @@ from typing import Any
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def render(summary: Iterable[Mapping[str, Any]], running: int, fired: Mapping[str, int]) -> str:
-    """The exposition text: job runs by status, their seconds, rows and bytes written."""
+def render(
+    summary: Iterable[Mapping[str, Any]],
+    running: int,
+    fired: Mapping[str, int],
+    nodes: Mapping[str, int] | None = None,
+) -> str:
+    """The exposition text: job runs by status, their seconds, rows and bytes written; node runs."""
     summary = list(summary)
     lines = [
         "# HELP glueform_job_runs_total Finished and running job runs, by job and status.",
@@ -41,6 +46,12 @@ def render(summary: Iterable[Mapping[str, Any]], running: int, fired: Mapping[st
             f"glueform_bytes_written_total{_labels(r)} {int(r['bytes_written'])}"
             for r in summary
             if r["bytes_written"] is not None
+        ),
+        "# HELP glueform_node_runs_total Transform node runs, by status.",
+        "# TYPE glueform_node_runs_total counter",
+        *(
+            f'glueform_node_runs_total{{status="{_escape(k)}"}} {n}'
+            for k, n in sorted((nodes or {}).items())
         ),
         "# HELP glueform_scheduler_running_jobs Job runs this scheduler has in flight.",
         "# TYPE glueform_scheduler_running_jobs gauge",
