@@ -64,3 +64,6 @@ def test_example_nightly_workflow(shop: Path) -> None:
     ]
     assert runs[0]["workflow_run_id"] == runs[1]["workflow_run_id"] is not None
     assert runs[1]["rows_written"] > 0
+    (flow,) = glueform_json("runs", "--workflows", "-p", str(shop))
+    assert flow["id"] == runs[0]["workflow_run_id"] and flow["status"] == "COMPLETED"
+    assert flow["statistics"] == {"total": 2, "succeeded": 2}

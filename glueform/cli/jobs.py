@@ -11,7 +11,7 @@ import click
 
 from glueform.cli.main import Context, cli, common
 
-STATES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"]
+STATES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "COMPLETED"]
 lineage_option = click.option(
     "--lineage",
     metavar="FILE|URL",
@@ -95,12 +95,25 @@ def jobs_trigger(ctx: Context, name: str, lineage: str | None) -> int:
     "--status", type=click.Choice(STATES, case_sensitive=False), help="Only runs in this state."
 )
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
-def runs(ctx: Context, job: str | None, status: str | None, limit: int) -> int:
+@click.option(
+    "--workflows", is_flag=True, help="List workflow runs (with their job counts) instead."
+)
+def runs(ctx: Context, job: str | None, status: str | None, limit: int, workflows: bool) -> int:
     """Job runs, newest first: status, times, rows and bytes written, error."""
     from glueform.schedule import api
 
-    rows = api.list_runs(ctx.workspace(), job, status, limit)
     console = ctx.console()
+    if workflows:
+        flows = api.list_workflow_runs(ctx.workspace(), status, limit)
+        console.data(flows)
+        console.table(
+            f"{len(flows)} workflow runs",
+            ["run id", "workflow", "status", "trigger", "started", "finished", "job runs"],
+            [[f["id"], f["workflow"], f["status"], f["trigger"], _when(f["started_at"]), _when(f["finished_at"]),
+              ", ".join(f"{k} {v}" for k, v in f["statistics"].items())] for f in flows],
+        )  # fmt: skip
+        return 0
+    rows = api.list_runs(ctx.workspace(), job, status, limit)
     console.data(rows)
     columns = ["run id", "job", "status", "trigger", "started", "seconds", "rows", "bytes", "error"]
     table = [

@@ -91,6 +91,15 @@ def list_runs(
         return JobRuns(store).list(job, status, limit)
 
 
+def list_workflow_runs(
+    ws: Workspace, status: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    from glueform.catalog.jobruns import JobRuns
+
+    with ws.catalog() as store:
+        return JobRuns(store).workflow_runs(status=status, limit=limit)
+
+
 def run_log(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
     """A job run's log file; for a transform run (``glueform run``), its node records."""
     try:
