@@ -647,3 +647,17 @@ def test_logs_of_a_transform_run(tmp_path: Path) -> None:
     run = glueform_json("run", "-p", str(root), "-s", "one")
     log = glueform_json("logs", run["run_id"], "-p", str(root))
     assert [(r["node"], r["status"]) for r in log] == [("one", "success")]
+
+
+def test_a_schedule_whose_years_are_over_never_fires(tmp_path: Path) -> None:
+    jobs_yml = (
+        "jobs:\n  - {name: once, select: [one]}\ntriggers:\n"
+        '  - {name: new_year_2025, type: schedule, schedule: "cron(0 0 1 1 ? 2025)", jobs: [once]}\n'
+    )
+    root = jobs_project(tmp_path, jobs_yml, {"one": ONE_MODEL})
+    assert glueform_json("jobs", "ls", "-p", str(root))[0]["next_run"] is None
+    clock = VirtualClock(at("2026-01-05T00:00").timestamp())
+    sched, store_cm = scheduler(root, clock)
+    sched.run(until=clock.now() + 3 * 86400)
+    store_cm.__exit__(None, None, None)
+    assert job_runs(root) == []

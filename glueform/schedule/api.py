@@ -45,6 +45,7 @@ def list_jobs(ws: Workspace, now: float) -> list[dict[str, Any]]:
     for job in project.jobs.values():
         triggers = [t for t in project.triggers.values() if job.name in t.jobs]
         nexts = [next_fire(t, now) for t in triggers if t.type == "schedule" and t.enabled]
+        nexts = [n for n in nexts if n != float("inf")]
         out.append(
             {
                 "name": job.name,

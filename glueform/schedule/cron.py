@@ -66,7 +66,10 @@ class Cron:
         out: list[datetime] = []
         at = start
         while True:
-            at = self.next_after(at, tz)
+            try:
+                at = self.next_after(at, tz)
+            except CronError:  # no more fires (a year field in the past)
+                return out
             if at > end:
                 return out
             out.append(at)

@@ -6,6 +6,7 @@ Pure functions over the model and outcomes; the daemon claims and starts what th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,10 +30,14 @@ def _compiled(expression: str, timezone: str) -> tuple[cron.Cron, cron.ZoneInfo]
 
 
 def next_fire(trigger: TriggerSpec, after: float) -> float:
-    """The trigger's first schedule time after ``after`` (epoch seconds)."""
+    """The trigger's first schedule time after ``after`` (epoch seconds); inf if it never fires
+    again (a year field in the past)."""
     assert trigger.schedule is not None
     expr, tz = _compiled(trigger.schedule, trigger.timezone)
-    return expr.next_after(datetime.fromtimestamp(after, UTC), tz).timestamp()
+    try:
+        return expr.next_after(datetime.fromtimestamp(after, UTC), tz).timestamp()
+    except cron.CronError:
+        return math.inf
 
 
 def fires_between(trigger: TriggerSpec, start: float, end: float) -> list[float]:
