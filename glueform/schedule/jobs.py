@@ -243,6 +243,7 @@ def _child_attempt(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # a Ctrl-C at the terminal reaches the scheduler, which decides
     )
     log.write("attempt_process", pid=proc.pid)
     deadline = None if job.timeout is None else time.monotonic() + job.timeout
