@@ -661,3 +661,40 @@ def test_a_schedule_whose_years_are_over_never_fires(tmp_path: Path) -> None:
     sched.run(until=clock.now() + 3 * 86400)
     store_cm.__exit__(None, None, None)
     assert job_runs(root) == []
+
+
+def test_lineage_events_posted_to_a_url() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from glueform.schedule.lineage_events import Lineage
+
+    received: list[dict[str, Any]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lineage = Lineage(f"http://127.0.0.1:{server.server_address[1]}/api/v1/lineage", "shop")
+        error = lineage.emit("FAIL", "jr_1", "nightly", ["raw.orders"], ["shop.x"], 0.0, "boom")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert error is None
+    (event,) = received
+    assert event["eventType"] == "FAIL" and event["job"] == {"namespace": "shop", "name": "nightly"}
+    assert event["inputs"] == [{"namespace": "shop", "name": "raw.orders"}]
+    assert event["run"]["facets"]["errorMessage"]["message"] == "boom"
+    assert event["eventTime"] == "1970-01-01T00:00:00.000Z"
+    down = Lineage(f"http://127.0.0.1:{server.server_address[1]}/", "shop").emit(
+        "START", "jr_1", "j", [], [], 0.0
+    )
+    assert down is not None and "not sent" in down  # a lineage backend that is down fails nothing
