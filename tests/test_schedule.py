@@ -480,6 +480,12 @@ def test_schema_errors_and_unknown_crawler(tmp_path: Path) -> None:
     assert code == 2 and "unknown crawler 'raw_files'" in err
     code, err = invalid(tmp_path / "3", "triggers:\n  - {name: t, type: schedule, jobs: []}\n")
     assert code == 2
+    bad_zone = (
+        "jobs:\n  - {name: j, select: [one]}\ntriggers:\n  - name: t\n    type: schedule\n"
+        "    schedule: '0 2 * * *'\n    timezone: Europe/Berlim\n    jobs: [j]\n"
+    )
+    code, err = invalid(tmp_path / "4", bad_zone)
+    assert code == 2 and "jobs/jobs.yml:7:15" in err and "unknown time zone 'Europe/Berlim'" in err
 
 
 # -- CLI, metrics, lineage --------------------------------------------------------------------

@@ -413,6 +413,7 @@ def _trigger(doc: YamlDoc, at: tuple[Any, ...], raw: dict[str, Any]) -> TriggerS
         description=raw.get("description", ""),
         schedule_location=doc.location((*at, "schedule")) if "schedule" in raw else None,
         jobs_location=doc.location((*at, "jobs")),
+        timezone_location=doc.location((*at, "timezone")) if "timezone" in raw else None,
     )
 
 

@@ -164,6 +164,7 @@ class TriggerSpec:
     description: str = ""
     schedule_location: SourceLocation | None = None
     jobs_location: SourceLocation | None = None
+    timezone_location: SourceLocation | None = None
 
 
 @dataclass(frozen=True)

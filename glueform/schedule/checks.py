@@ -101,7 +101,9 @@ def _check_schedule(trigger: TriggerSpec) -> None:
         cron.zone(trigger.timezone)
     except ValueError as exc:
         raise UserError(
-            f"trigger '{trigger.name}': {exc}", trigger.location, hint="e.g. UTC, Europe/Berlin"
+            f"trigger '{trigger.name}': {exc}",
+            trigger.timezone_location or trigger.location,
+            hint="an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York",
         ) from None
 
 
