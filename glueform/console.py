@@ -113,6 +113,22 @@ class RichConsole:
     def data(self, payload: Any) -> None:
         """Structured results print as JSON only in the JSON console; here they are ignored."""
 
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        """One line per scheduler event, as it happens."""
+        import time
+
+        from rich.markup import escape
+
+        detail = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+        style = (
+            "red"
+            if kind in ("job_error", "skipped") or fields.get("status") in ("FAILED", "TIMEOUT")
+            else "cyan"
+        )
+        self.err.print(
+            f"{time.strftime('%H:%M:%S')} [{style}]{kind}[/] {escape(detail)}", soft_wrap=True
+        )
+
     def error(self, exc: GlueformError) -> None:
         from rich.markup import escape
 
@@ -151,6 +167,11 @@ class JsonConsole:
     def data(self, payload: Any) -> None:
         json.dump(payload, self.stream, indent=2, default=str)
         self.stream.write("\n")
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        """Scheduler events as JSON lines (one object per line)."""
+        self.stream.write(json.dumps({"event": kind, **fields}, default=str) + "\n")
+        self.stream.flush()
 
     def error(self, exc: GlueformError) -> None:
         json.dump(exc.to_dict(), self.stream, indent=2, default=str)

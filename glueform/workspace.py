@@ -103,7 +103,10 @@ class Workspace:
         )
 
     def validate(self) -> Graph:
-        """Everything compile checks, writing nothing but the cache."""
+        """Everything compile checks, and jobs and triggers, writing nothing but the cache."""
+        from glueform.schedule.checks import check_jobs
+
+        check_jobs(self.project, self.graph)
         return self.graph
 
     def select(
@@ -183,10 +186,12 @@ class Workspace:
         exclude: Sequence[str] | None = None,
         threads: int | None = None,
         reporter: Reporter | None = None,
+        command: str = "run",
     ) -> RunResult:
-        """Build the selected nodes (declaring sources first); outputs commit as they succeed."""
+        """Build the selected nodes (declaring sources first); outputs commit as they succeed.
+        ``command`` is what the run record says started it (a job run names itself there)."""
         names = self.graph.select(select, exclude)
-        return self._execute(names, None, threads, reporter, "run")
+        return self._execute(names, None, threads, reporter, command)
 
     def _execute(
         self,

@@ -50,3 +50,20 @@ def test_example_selectors(shop: Path) -> None:
     assert all(
         "staging" in r["tags"] for r in glueform_json("ls", "-p", str(shop), "-s", "tag:staging")
     )
+
+
+def test_example_nightly_workflow(shop: Path) -> None:
+    listed = {j["name"]: j for j in glueform_json("jobs", "ls", "-p", str(shop))}
+    assert set(listed) == {"nightly", "marketing"}
+    assert listed["nightly"]["next_run"] is not None
+    assert glueform("jobs", "trigger", "nightly_2am", "-p", str(shop)).exit_code == 0
+    runs = glueform_json("runs", "-p", str(shop))
+    assert [(r["job"], r["status"]) for r in reversed(runs)] == [
+        ("nightly", "SUCCEEDED"),
+        ("marketing", "SUCCEEDED"),
+    ]
+    assert runs[0]["workflow_run_id"] == runs[1]["workflow_run_id"] is not None
+    assert runs[1]["rows_written"] > 0
+    (flow,) = glueform_json("runs", "--workflows", "-p", str(shop))
+    assert flow["id"] == runs[0]["workflow_run_id"] and flow["status"] == "COMPLETED"
+    assert flow["statistics"] == {"total": 2, "succeeded": 2}

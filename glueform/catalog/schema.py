@@ -121,7 +121,50 @@ locks = Table(
     Column("since", Float, nullable=False),
 )
 
-SCHEMA_VERSION = 2
+# -- jobs, triggers and workflows (the scheduler's record; migration v3 adds them) -------------
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("job", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # RUNNING SUCCEEDED FAILED TIMEOUT STOPPED
+    Column("trigger", String(255)),
+    Column("workflow_run_id", String(64)),
+    Column("fire_time", Float),  # the schedule time it serves (catch-up gives it back if stopped)
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("rows_read", BigInteger),
+    Column("rows_written", BigInteger),
+    Column("bytes_written", BigInteger),
+    Column("error", Text),
+    Column("transform_run_ids", JSON, nullable=False),
+    Column("vars", JSON, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+)
+
+workflow_runs = Table(
+    "workflow_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("workflow", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # RUNNING COMPLETED STOPPED
+    Column("trigger", String(255)),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+)
+
+trigger_state = Table(
+    "trigger_state",
+    metadata,
+    Column("trigger", String(255), primary_key=True),
+    Column("last_fire", Float, nullable=False),  # the latest schedule time claimed, or a baseline
+    Column("updated_at", Float, nullable=False),
+)
+
+SCHEMA_VERSION = 3
 
 
 def _create_v1(conn: Any) -> None:
@@ -133,5 +176,11 @@ def _index_node_runs(conn: Any) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS node_runs_by_node ON node_runs (node, run_id)"))
 
 
+def _create_schedule_tables(conn: Any) -> None:
+    """v3: job runs, workflow runs and trigger firing state (see ``catalog/jobruns.py``)."""
+    metadata.create_all(conn, tables=[job_runs, workflow_runs, trigger_state], checkfirst=True)
+    conn.execute(text("CREATE INDEX IF NOT EXISTS job_runs_by_job ON job_runs (job, started_at)"))
+
+
 # MIGRATIONS[i] brings a catalog from schema version i to i + 1.
-MIGRATIONS: list[Callable[[Any], None]] = [_create_v1, _index_node_runs]
+MIGRATIONS: list[Callable[[Any], None]] = [_create_v1, _index_node_runs, _create_schedule_tables]

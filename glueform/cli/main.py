@@ -181,10 +181,20 @@ def init(directory: str, name: str | None) -> None:
 @common(json_flag=True)
 def validate(ctx: Context) -> int:
     """Check the whole project (YAML, Jinja, SQL, refs, cycles) without writing anything."""
-    graph = ctx.workspace().validate()
-    summary = {"ok": True, "models": len(graph.nodes), "sources": len(graph.sources)}
+    ws = ctx.workspace()
+    graph = ws.validate()
+    summary = {
+        "ok": True,
+        "models": len(graph.nodes),
+        "sources": len(graph.sources),
+        "jobs": len(ws.project.jobs),
+        "triggers": len(ws.project.triggers),
+    }
     ctx.console().data(summary)
-    ctx.console().markup(f"[green]ok[/]: {summary['models']} models, {summary['sources']} sources")
+    ctx.console().markup(
+        f"[green]ok[/]: {summary['models']} models, {summary['sources']} sources, "
+        f"{summary['jobs']} jobs, {summary['triggers']} triggers"
+    )
     return 0
 
 
@@ -316,6 +326,11 @@ def main() -> None:
 
 
 from glueform.cli import catalog as _catalog  # noqa: E402,F401  (registers `glueform catalog`)
+from glueform.cli import jobs as _jobs  # noqa: E402,F401  (registers `glueform jobs`, `runs`, `logs`, `scheduler`)
 
 if __name__ == "__main__":
-    main()
+    # run as a module, this file is __main__: the sub-command modules registered themselves on
+    # the group of the imported glueform.cli.main, so start that one
+    from glueform.cli.main import main as _main
+
+    _main()

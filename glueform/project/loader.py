@@ -12,13 +12,17 @@ from typing import Any
 from glueform.errors import SourceLocation, UserError, snippet_at
 from glueform.project.model import (
     Column,
+    Condition,
     GlueTarget,
+    JobSpec,
     MacroFile,
     ModelSpec,
     Project,
     SourceTable,
     SparkTarget,
     Target,
+    TriggerSpec,
+    WorkflowSpec,
     merge_config,
 )
 from glueform.project.validate import validate
@@ -44,6 +48,9 @@ TRANSFORM_DOC_GLOBS = ("transforms/**/*.yml", "transforms/**/*.yaml")
 MODEL_GLOB = "transforms/**/*.sql"
 PYTHON_MODEL_GLOB = "transforms/**/[!_]*.py"  # _helpers.py are modules, not transforms
 MACRO_GLOB = "macros/*.sql"
+JOB_GLOBS = ("jobs/*.yml", "jobs/*.yaml")
+DURATION_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms|s|m|h)")
+DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def _glob(root: Path, *patterns: str) -> list[Path]:
@@ -57,6 +64,7 @@ def input_files(root: Path) -> list[Path]:
         *_glob(root, *SOURCE_GLOBS),
         *_glob(root, MODEL_GLOB, PYTHON_MODEL_GLOB, *TRANSFORM_DOC_GLOBS),
         *_glob(root, MACRO_GLOB),
+        *_glob(root, *JOB_GLOBS),
     ]
 
 
@@ -93,6 +101,7 @@ def load_project(
     transforms_cfg = data.get("transforms", {})
     models = _models(root, transforms_cfg.get("defaults", {}), transforms_cfg.get("folders", {}))
     _apply_transform_docs(root, models, checked)
+    jobs, triggers, workflows = _jobs(root, checked)
     return Project(
         root=root,
         name=name,
@@ -105,6 +114,9 @@ def load_project(
         models=models,
         macros=tuple(MacroFile(p, p.read_text(encoding="utf-8")) for p in _glob(root, MACRO_GLOB)),
         config_path=config_path,
+        jobs=jobs,
+        triggers=triggers,
+        workflows=workflows,
     )
 
 
@@ -296,3 +308,122 @@ def _apply_transform_docs(root: Path, models: dict[str, ModelSpec], checked: _Ch
                 columns=_columns(entry.get("columns", [])),
                 yaml_location=doc.location(("transforms", i)),
             )
+
+
+def _jobs(
+    root: Path, checked: _Checker
+) -> tuple[dict[str, JobSpec], dict[str, TriggerSpec], dict[str, WorkflowSpec]]:
+    """``jobs/*.yml``: jobs, triggers and workflows, each name unique across the files.
+    Cross-references (a trigger's jobs, cron expressions, selectors) are checked by
+    ``glueform.schedule.checks`` once the project is compiled."""
+    jobs: dict[str, JobSpec] = {}
+    triggers: dict[str, TriggerSpec] = {}
+    workflows: dict[str, WorkflowSpec] = {}
+    for path in _glob(root, *JOB_GLOBS):
+        doc = load_yaml(path)
+        checked(doc, "jobs")
+        for i, raw in enumerate(doc.data.get("jobs") or []):
+            _add_unique(jobs, _job(doc, ("jobs", i), raw), "job")
+        for i, raw in enumerate(doc.data.get("triggers") or []):
+            _add_unique(triggers, _trigger(doc, ("triggers", i), raw), "trigger")
+        for i, raw in enumerate(doc.data.get("workflows") or []):
+            spec = WorkflowSpec(
+                name=raw["name"],
+                location=doc.location(("workflows", i, "name")),
+                description=raw.get("description", ""),
+                max_concurrent_runs=raw.get("max_concurrent_runs", 1),
+            )
+            _add_unique(workflows, spec, "workflow")
+    return jobs, triggers, workflows
+
+
+def _add_unique(into: dict[str, Any], spec: Any, kind: str) -> None:
+    if spec.name in into:
+        raise UserError(
+            f"{kind} '{spec.name}' is declared twice",
+            spec.location,
+            hint=f"it is also declared at {into[spec.name].location}",
+        )
+    into[spec.name] = spec
+
+
+def _job(doc: YamlDoc, at: tuple[Any, ...], raw: dict[str, Any]) -> JobSpec:
+    location = doc.location((*at, "name"))
+    if not raw.get("select") and not raw.get("crawlers"):
+        raise UserError(
+            f"job '{raw['name']}' runs nothing",
+            location,
+            hint="give it 'select: [...]' (transforms, e.g. tag:nightly or '*') and/or 'crawlers: [...]'",
+        )
+    return JobSpec(
+        name=raw["name"],
+        location=location,
+        description=raw.get("description", ""),
+        crawlers=tuple(raw.get("crawlers", ())),
+        select=tuple(raw.get("select", ())),
+        exclude=tuple(raw.get("exclude", ())),
+        vars=dict(raw.get("vars", {})),
+        max_retries=raw.get("max_retries", 0),
+        retry_backoff=_seconds(doc, (*at, "retry_backoff"), raw.get("retry_backoff", 30)),
+        timeout=_seconds(doc, (*at, "timeout"), raw["timeout"]) if "timeout" in raw else None,
+        max_concurrent_runs=raw.get("max_concurrent_runs", 1),
+        bookmark=raw.get("bookmark", "enable"),
+        tags=dict(raw.get("tags", {})),
+        select_location=doc.location((*at, "select")) if "select" in raw else None,
+        crawlers_location=doc.location((*at, "crawlers")) if "crawlers" in raw else None,
+    )
+
+
+def _trigger(doc: YamlDoc, at: tuple[Any, ...], raw: dict[str, Any]) -> TriggerSpec:
+    location = doc.location((*at, "name"))
+    kind = raw["type"]
+    needs = {"schedule": "schedule", "conditional": "conditions"}.get(kind)
+    if needs and needs not in raw:
+        raise UserError(
+            f"{kind} trigger '{raw['name']}' has no '{needs}'",
+            location,
+            hint="e.g. schedule: 'cron(0 2 * * ? *)'"
+            if needs == "schedule"
+            else "e.g. conditions: [{job: nightly, state: SUCCEEDED}]",
+        )
+    conditions = []
+    for j, cond in enumerate(raw.get("conditions") or []):
+        where = doc.location((*at, "conditions", j))
+        if ("job" in cond) == ("crawler" in cond):
+            raise UserError(
+                "a condition names exactly one job or one crawler",
+                where,
+                hint="write {job: NAME, state: SUCCEEDED} or {crawler: NAME, state: SUCCEEDED}",
+            )
+        kind_of = "job" if "job" in cond else "crawler"
+        conditions.append(
+            Condition(
+                kind_of, cond[kind_of], cond["state"], doc.location((*at, "conditions", j, kind_of))
+            )
+        )
+    return TriggerSpec(
+        name=raw["name"],
+        type=kind,
+        jobs=tuple(raw["jobs"]),
+        location=location,
+        schedule=raw.get("schedule"),
+        timezone=raw.get("timezone", "UTC"),
+        conditions=tuple(conditions),
+        logic=raw.get("logic", "all"),
+        workflow=raw.get("workflow"),
+        enabled=raw.get("enabled", True),
+        description=raw.get("description", ""),
+        schedule_location=doc.location((*at, "schedule")) if "schedule" in raw else None,
+        jobs_location=doc.location((*at, "jobs")),
+        timezone_location=doc.location((*at, "timezone")) if "timezone" in raw else None,
+    )
+
+
+def _seconds(doc: YamlDoc, at: tuple[Any, ...], value: Any) -> float:
+    """A duration: a number of seconds, or ``500ms``/``90s``/``30m``/``2h`` (the schema checked it)."""
+    if isinstance(value, int | float):
+        return float(value)
+    m = DURATION_RE.fullmatch(str(value))
+    if m is None:  # pragma: no cover - the schema's pattern refuses it first
+        raise UserError(f"'{value}' is not a duration", doc.location(at), hint="e.g. 90s, 30m, 2h")
+    return float(m["n"]) * DURATION_UNITS[m["unit"]]

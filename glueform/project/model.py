@@ -118,6 +118,67 @@ class MacroFile:
 
 
 @dataclass(frozen=True)
+class JobSpec:
+    """A job (``jobs/*.yml``): a named selection of crawlers and transforms, and how to run it."""
+
+    name: str
+    location: SourceLocation
+    description: str = ""
+    crawlers: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()  # transform selectors, as in `glueform run -s`; () = no transforms
+    exclude: tuple[str, ...] = ()
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    max_retries: int = 0
+    retry_backoff: float = 30.0  # seconds before the first retry; doubles after each
+    timeout: float | None = None  # seconds; a run still going then ends as TIMEOUT
+    max_concurrent_runs: int = 1
+    bookmark: str = "enable"  # enable | disable | pause, as Glue's job-bookmark-option
+    tags: Mapping[str, str] = field(default_factory=dict)
+    select_location: SourceLocation | None = None
+    crawlers_location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Part of a conditional trigger: a job (or crawler) reaching a state."""
+
+    kind: str  # job | crawler
+    name: str
+    state: str  # SUCCEEDED | FAILED | TIMEOUT | STOPPED
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    """When jobs start: on a ``schedule``, on ``conditional`` outcomes, or ``on_demand``."""
+
+    name: str
+    type: str  # schedule | conditional | on_demand
+    jobs: tuple[str, ...]
+    location: SourceLocation
+    schedule: str | None = None
+    timezone: str = "UTC"
+    conditions: tuple[Condition, ...] = ()
+    logic: str = "all"  # all | any
+    workflow: str | None = None
+    enabled: bool = True
+    description: str = ""
+    schedule_location: SourceLocation | None = None
+    jobs_location: SourceLocation | None = None
+    timezone_location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """A named graph of triggers and jobs whose runs are tracked together as one workflow run."""
+
+    name: str
+    location: SourceLocation
+    description: str = ""
+    max_concurrent_runs: int = 1
+
+
+@dataclass(frozen=True)
 class Project:
     """Everything the files of one project say, validated and typed."""
 
@@ -132,6 +193,9 @@ class Project:
     models: Mapping[str, ModelSpec]
     macros: tuple[MacroFile, ...]
     config_path: Path
+    jobs: Mapping[str, JobSpec] = field(default_factory=dict)
+    triggers: Mapping[str, TriggerSpec] = field(default_factory=dict)
+    workflows: Mapping[str, WorkflowSpec] = field(default_factory=dict)
 
     def target(self, name: str | None) -> Target:
         from glueform.errors import UserError
