@@ -43,7 +43,9 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
             cache.dirty = True
         config = _config(spec, out)
         if config.get("enabled", True):
-            rendered[spec.name] = (spec, out, config)
+            for name in out.outputs or [spec.name]:  # a Python transform may return several
+                _check_output_name(rendered, project, spec, name)
+                rendered[name] = (spec, out, config)
 
     relations = {
         name: cache.relation(config.get("database", project.database), name, project.dialect)
@@ -54,7 +56,7 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
     }
     _check_relation_clashes(rendered, relations, source_relations)
     nodes = {
-        name: _node(project, spec, out, config, relations, source_relations, cache)
+        name: _node(project, name, spec, out, config, relations, source_relations, cache)
         for name, (spec, out, config) in rendered.items()
     }
     cache.keep_only(used_keys, {n.sql_hash for n in nodes.values()})
@@ -97,8 +99,22 @@ def _check_relation_clashes(
             )
 
 
+def _check_output_name(
+    rendered: dict[str, Any], project: Project, spec: ModelSpec, name: str
+) -> None:
+    """An output of a multi-output Python transform is a model name like any other."""
+    other = rendered[name][0] if name in rendered else project.models.get(name)
+    if name != spec.name and other is not None and other is not spec:
+        raise UserError(
+            f"two models are named '{name}': {other.path} and an output of {spec.path}",
+            spec.location,
+            hint="a model's name must be unique; rename the output or the file",
+        )
+
+
 def _node(
     project: Project,
+    name: str,
     spec: ModelSpec,
     out: Rendered,
     config: dict[str, Any],
@@ -143,7 +159,7 @@ def _node(
             hint="partitions are folders of a table's data; a view has none",
         )
     return Node(
-        name=spec.name,
+        name=name,
         path=spec.path,
         rel_path=spec.rel_path,
         database=config.get("database", project.database),

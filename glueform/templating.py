@@ -44,6 +44,7 @@ class Rendered:
     config: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str | None] = field(default_factory=dict)  # env_var() reads, for the cache
     column_types: dict[str, str] = field(default_factory=dict)  # @transform(columns=...) of .py
+    outputs: list[str] = field(default_factory=list)  # @transform(outputs=[...]) of .py
 
 
 class Renderer:

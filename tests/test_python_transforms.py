@@ -122,3 +122,31 @@ def test_a_python_transform_gives_the_same_table_on_spark(tmp_path: Path) -> Non
     report = glueform_json("verify", "-p", str(root), "-s", "order_stats")
     assert report["ok"], report
     assert report["tables"][0]["rows"] == [3, 3]
+
+
+SPLIT = """\
+from glueform.transforms import F, transform
+
+
+@transform(outputs=["big_orders", "small_orders"])
+def split_orders(stg_orders):
+    return {
+        "big_orders": stg_orders.where(F.col("amount") >= 30),
+        "small_orders": stg_orders.where(F.col("amount") < 30),
+    }
+"""
+
+
+def test_a_transform_with_several_outputs_makes_one_table_each(tmp_path: Path) -> None:
+    files = basic_files()
+    files["transforms/marts/split_orders.py"] = SPLIT
+    files["transforms/marts/big_count.sql"] = "select count(*) as n from {{ ref('big_orders') }}\n"
+    root = write_project(tmp_path / "p", files)
+    result = glueform_json("run", "-p", str(root))
+    assert result["ok"], result
+    with Workspace(root).catalog() as catalog:
+        tables = {t.name: t for t in catalog.tables("shop")}
+    assert {"big_orders", "small_orders", "big_count"} <= set(tables)
+    assert rows(root, "big_orders", "order_id") == [(3,), (4,)]
+    assert rows(root, "small_orders", "order_id") == [(2,)]  # amount >= min_amount (10)
+    assert rows(root, "big_count", "n") == [(2,)]

@@ -22,9 +22,11 @@ def transform(
     database: str | None = None,
     partition_by: list[str] | tuple[str, ...] = (),
     enabled: bool = True,
+    outputs: list[str] | tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark the file's transform function. The compiler reads these arguments from the source
-    (they must be literals), so the project compiles without importing the file."""
+    (they must be literals), so the project compiles without importing the file. With
+    ``outputs=[...]`` the function returns a dict of DataFrames, one table per name."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         setattr(fn, MARK, True)

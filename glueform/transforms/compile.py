@@ -24,6 +24,7 @@ CONFIG_KEYS = {
     "database",
     "partition_by",
     "enabled",
+    "outputs",
 }
 CONTEXT_PARAM = "ctx"
 SOURCE_SEPARATOR = "__"  # raw__orders reads source('raw', 'orders')
@@ -46,7 +47,12 @@ def python_model(
         ) from None
     fn = _transform_function(tree, text, path)
     config = _config(fn, text, path)
-    out = Rendered(sql=text, config=config, column_types=dict(config.pop("columns", {})))
+    out = Rendered(
+        sql=text,
+        config=config,
+        column_types=dict(config.pop("columns", {})),
+        outputs=[str(o) for o in config.pop("outputs", ())],
+    )
     for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
         if arg.arg != CONTEXT_PARAM:
             _add_input(out, arg.arg, arg, text, path, models, sources)

@@ -52,6 +52,21 @@ def call_transform(
         ) from None
     finally:
         _functions.reset(token)
+    stem = node.path.stem
+    if isinstance(result, dict) and node.name != stem:  # one of several outputs
+        if node.name not in result:
+            raise TransformError(
+                f"the transform's result has no '{node.name}' (it has: {', '.join(map(str, result))})",
+                SourceLocation(node.path, _def_line(fn), 1),
+                hint="return a dict with a DataFrame for each name in @transform(outputs=...)",
+            )
+        result = result[node.name]
+    elif node.name != stem:
+        raise TransformError(
+            f"the transform declares outputs but returned {type(result).__name__}, not a dict",
+            SourceLocation(node.path, _def_line(fn), 1),
+            hint="return {name: DataFrame} for each name in @transform(outputs=...)",
+        )
     if not isinstance(result, frame_type):
         raise TransformError(
             f"the transform returned {type(result).__name__}, not a DataFrame",
