@@ -316,6 +316,7 @@ def main() -> None:
 
 
 from glueform.cli import catalog as _catalog  # noqa: E402,F401  (registers `glueform catalog`)
+from glueform.cli import docs as _docs  # noqa: E402,F401  (registers `glueform docs`)
 
 if __name__ == "__main__":
     main()
