@@ -264,6 +264,8 @@ def column_lineage(
         )
     except Exception:  # a gap in lineage is not an error: the page says it is unknown
         return None
+    if any(isinstance(s, exp.Star) or isinstance(s.this, exp.Star) for s in query.selects):
+        return None  # a * over a table of unknown columns
     try:
         annotate_types(query, schema=schema, dialect=dialect)
         types = {s.alias_or_name: _known_type(s.type, dialect) for s in query.selects}

@@ -1,0 +1,305 @@
+"""The docs site: the document it renders, the files it writes, and the site in a real browser.
+
+Browser tests drive Debian's Chromium with Playwright (never `playwright install`): one browser
+for the module, pages opened from file:// (as a team opens a downloaded CI artifact) and over
+`glueform docs serve`'s HTTP server.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import glueform, glueform_json
+
+from glueform import Workspace
+from glueform.docs import build
+from glueform.docs.site import make_server
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def read_document(site: Path) -> dict[str, Any]:
+    text = (site / "data.js").read_text(encoding="utf-8")
+    prefix = "window.GLUEFORM_DOCS = "
+    assert text.startswith(prefix) and text.rstrip().endswith(";")
+    return json.loads(text[len(prefix) :].rstrip().rstrip(";"))
+
+
+def tables_by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["id"]: t for t in doc["tables"]}
+
+
+# -- the document and the files (fast) ------------------------------------------------------------
+
+
+def test_generate_before_any_run_documents_the_project_and_creates_no_catalog(
+    project: Path,
+) -> None:
+    result = glueform("docs", "generate", "-p", str(project))
+    assert result.exit_code == 0, result.output
+    site = project / "target" / "docs"
+    assert sorted(p.name for p in site.iterdir()) == [
+        "data.js",
+        "docs.css",
+        "docs.js",
+        "index.html",
+    ]
+    assert not (project / ".glueform" / "catalog.db").exists()
+    doc = read_document(site)
+    tables = tables_by_id(doc)
+    assert set(tables) == {
+        "raw.orders",
+        "raw.customers",
+        "shop.stg_orders",
+        "shop.stg_customers",
+        "shop.customer_totals",
+    }
+    totals = tables["shop.customer_totals"]
+    assert totals["kind"] == "model" and totals["materialized"] == "table"
+    assert (
+        totals["tags"] == ["nightly"] and totals["file"] == "transforms/marts/customer_totals.sql"
+    )
+    assert sorted(totals["upstream"]) == ["shop.stg_customers", "shop.stg_orders"]
+    assert tables["shop.stg_orders"]["downstream"] == ["shop.customer_totals"]
+    assert tables["raw.orders"]["downstream"] == ["shop.stg_orders"]
+    columns = {c["name"]: c for c in totals["columns"]}
+    assert columns["total"]["upstream"] == [["shop.stg_orders", "amount"]]
+    assert columns["total"]["origins"] == [["raw.orders", "amount"]]
+    # the reverse edge is on the upstream table's column
+    amount = {c["name"]: c for c in tables["shop.stg_orders"]["columns"]}["amount"]
+    assert amount["downstream"] == [["shop.customer_totals", "total"]]
+    sql = totals["transform"]["sql"]
+    assert set(sql) == {"duckdb", "spark"}
+    assert '"shop"."stg_orders"' in sql["duckdb"] and "`shop`.`stg_orders`" in sql["spark"]
+    assert "{{ ref('stg_orders') }}" in totals["transform"]["raw_sql"]
+    assert totals["in_catalog"] is False and doc["runs"] == [] and doc["sections"] == []
+
+
+def test_generate_after_a_run_shows_runs_versions_stats_and_partitions(
+    project: Path, tmp_path: Path
+) -> None:
+    (project / "transforms/marts/customer_totals.sql").write_text(
+        "{{ config(materialized='table', partition_by=['name']) }}\n"
+        "select c.name, sum(o.amount) as total\n"
+        "from {{ ref('stg_orders') }} o join {{ ref('stg_customers') }} c using (customer_id)\n"
+        "group by c.name\n"
+    )
+    assert glueform_json("run", "-p", str(project))["ok"]
+    out = tmp_path / "site"
+    payload = glueform_json("docs", "generate", "-p", str(project), "--out", str(out))
+    assert payload == {"index": str(out / "index.html")}
+    doc = read_document(out)
+    [run] = doc["runs"]
+    assert run["status"] == "success" and run["command"] == "run" and run["seconds"] >= 0
+    assert run["counts"] == {"success": 3, "error": 0, "skipped": 0}
+    totals = tables_by_id(doc)["shop.customer_totals"]
+    assert totals["in_catalog"] and totals["version"] == 1 and totals["format"] == "parquet"
+    assert totals["stats"]["rows"] == 3 and totals["stats"]["up_to_date"] is True
+    assert [v["version"] for v in totals["versions"]] == [1]
+    assert totals["partitions"]["count"] == 3
+    assert sorted(p["values"][0] for p in totals["partitions"]["items"]) == [
+        "ada",
+        "grace",
+        "linus",
+    ]
+    assert totals["partition_keys"][0]["name"] == "name"
+    assert [r["status"] for r in totals["runs"]] == ["success"]
+    assert {c["name"]: c["type"] for c in totals["columns"]}["total"]  # the catalog's type
+
+
+def test_sections_appear_only_when_the_project_has_such_objects(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crawlers(project: Any, graph: Any) -> dict[str, Any]:
+        items = [{"name": "raw_files", "description": "crawls data/", "tables": ["raw.orders"]}]
+        return {"id": "crawlers", "title": "Crawlers", "items": items}
+
+    def jobs(project: Any, graph: Any) -> dict[str, Any]:
+        return {"id": "jobs", "title": "Jobs", "items": []}
+
+    monkeypatch.setattr(build, "SECTIONS", (crawlers, jobs))
+    ws = Workspace(project)
+    index = ws.docs()
+    doc = read_document(index.parent)
+    assert [s["id"] for s in doc["sections"]] == ["crawlers"]
+
+
+def test_serve_without_a_site_is_a_user_error(project: Path) -> None:
+    result = glueform("docs", "serve", "-p", str(project), "--port", "0")
+    assert result.exit_code == 2
+    assert "no docs site" in result.output and "glueform docs generate" in result.output
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<title>x</title>")
+    server = make_server(site, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_make_server_serves_the_folder_on_localhost(served: str) -> None:
+    with urllib.request.urlopen(served + "index.html", timeout=5) as response:
+        assert response.status == 200 and b"<title>x</title>" in response.read()
+
+
+# -- the site in Chromium (slow) ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shop_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project, run once (so runs, versions and partitions exist), and its site."""
+    root = tmp_path_factory.mktemp("docs") / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    assert Workspace(root).run().ok
+    return Workspace(root).docs().parent
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A browser page that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser: Any) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else 0)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    p = Page(browser)
+    yield p
+    p.page.close()
+    assert p.errors == []
+
+
+@pytest.mark.slow
+def test_index_loads_without_console_errors(shop_site: Path, page: Page, tmp_path: Path) -> None:
+    page.page.goto((shop_site / "index.html").as_uri())
+    page.page.wait_for_selector("main h1")
+    assert page.page.inner_text("main h1") == "shop"
+    assert "models" in page.page.inner_text(".cards")
+    shot = tmp_path / "index.png"
+    page.page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_lineage_graph_renders_every_table_and_filters_by_selector(
+    shop_site: Path, page: Page
+) -> None:
+    doc = read_document(shop_site)
+    page.page.goto((shop_site / "index.html").as_uri() + "#/lineage")
+    page.page.wait_for_selector("#graph svg .node")
+    assert page.page.locator("#graph .node").count() == len(doc["tables"]) == 21
+    assert page.page.locator("#graph .edge").count() > 20
+    page.page.fill("#selector", "+fct_orders")
+    page.page.click("#apply-selector")
+    page.page.wait_for_function("location.hash === '#/lineage/%2Bfct_orders'")
+    shown = set(page.page.locator("#graph .node").evaluate_all("ns => ns.map(n => n.dataset.id)"))
+    assert "marts.fct_orders" in shown and "raw.payments" in shown
+    assert "analytics.stg_orders" in shown and "marts.dim_customers" not in shown
+    page.page.fill("#selector", "tag:nightly,tag:finance")
+    page.page.press("#selector", "Enter")
+    page.page.wait_for_function("document.querySelectorAll('#graph .node').length === 3")
+    page.page.fill("#selector", "nope+")
+    page.page.press("#selector", "Enter")
+    page.page.wait_for_selector("#selector-error:has-text('matches no table')")
+    # a click on a node opens that table's page
+    page.page.goto((shop_site / "index.html").as_uri() + "#/lineage")
+    page.page.click("#graph .node[data-id='marts.daily_revenue']")
+    page.page.wait_for_selector("main h1:has-text('marts.daily_revenue')")
+
+
+@pytest.mark.slow
+def test_search_finds_a_column_and_opens_its_table(shop_site: Path, page: Page) -> None:
+    page.page.goto((shop_site / "index.html").as_uri())
+    page.page.fill("#search", "lifetime_value")
+    first = page.page.locator("#search-results a").first
+    assert first.inner_text().split()[:2] == ["column", "marts.dim_customers.lifetime_value"]
+    page.page.fill("#search", "normalised email")  # words of a column's description
+    page.page.wait_for_selector("#search-results a:has-text('marts.dim_customers.email')")
+    page.page.fill("#search", "lifetime_value")
+    page.page.press("#search", "Enter")
+    page.page.wait_for_selector("main h1:has-text('marts.dim_customers')")
+    assert page.page.locator("tr.hl td").first.inner_text() == "lifetime_value"
+
+
+@pytest.mark.slow
+def test_following_an_upstream_column_link_opens_that_table(shop_site: Path, page: Page) -> None:
+    page.page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    row = page.page.locator("tr[data-col='order_amount']")
+    assert row.locator("td.origins a").all_inner_texts() == [
+        "raw.order_items.quantity",
+        "raw.products.price_cents",
+    ]
+    row.locator("td.upstream a", has_text="analytics.int_order_totals.order_amount_cents").click()
+    page.page.wait_for_selector("main h1:has-text('analytics.int_order_totals')")
+    highlighted = page.page.locator("tr.hl")
+    assert highlighted.get_attribute("data-col") == "order_amount_cents"
+    assert "marts.fct_orders.order_amount" in highlighted.locator("td.downstream").inner_text()
+    page.page.go_back()
+    page.page.wait_for_selector("main h1:has-text('marts.fct_orders')")
+
+
+@pytest.mark.slow
+def test_table_page_shows_catalog_facts_and_sql_per_dialect(shop_site: Path, page: Page) -> None:
+    page.page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    text = page.page.inner_text("main")
+    for fact in ("MANAGED_TABLE", "parquet", "3,000", "Partition keys", "order_month=2024-01-01"):
+        assert fact in text
+    assert "Versions" in text and "Recent builds" in text
+    page.page.click(".tabs button:has-text('compiled · spark')")
+    spark = page.page.inner_text("pre[data-pane]:visible")
+    assert "`analytics`.`stg_orders`" in spark
+    page.page.click("a[href^='#/run/']")
+    page.page.wait_for_selector("main h1:has-text('run ')")
+    assert "fct_orders" in page.page.inner_text("main")
+
+
+@pytest.mark.slow
+def test_served_site_loads_without_console_errors(shop_site: Path, page: Page) -> None:
+    server = make_server(shop_site, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page.page.goto(f"http://127.0.0.1:{server.server_address[1]}/#/table/raw.orders")
+        page.page.wait_for_selector("main h1:has-text('raw.orders')")
+        assert "data/raw/orders.csv" in page.page.inner_text("main")
+    finally:
+        server.shutdown()
+        server.server_close()
