@@ -303,3 +303,18 @@ def test_served_site_loads_without_console_errors(shop_site: Path, page: Page) -
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_secrets_read_with_env_var_are_not_published(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_API_TOKEN", "s3cr3t-value-42")
+    (project / "transforms/marts/with_token.sql").write_text(
+        "select '{{ env_var('SHOP_API_TOKEN') }}' as token from {{ ref('stg_orders') }}\n"
+    )
+    index = Workspace(project).docs()
+    text = (index.parent / "data.js").read_text(encoding="utf-8")
+    assert "s3cr3t-value-42" not in text
+    sql = tables_by_id(read_document(index.parent))["shop.with_token"]["transform"]["sql"]
+    assert "'<secret: env SHOP_API_TOKEN>' AS token" in sql["spark"]
+    assert "<secret: env SHOP_API_TOKEN>" in sql["duckdb"]

@@ -9,6 +9,8 @@ the site only when the project has some; adding one is a function in ``SECTIONS`
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +69,7 @@ def build_docs(
 ) -> dict[str, Any]:
     """The whole site as one document (see the module docstring)."""
     lineage = project_lineage(graph, catalog.tables)
+    secrets = secret_values(os.environ)
     node_runs = _node_runs_by_node(catalog)
     tables: dict[str, dict[str, Any]] = {}
     for source in graph.sources.values():
@@ -76,6 +79,8 @@ def build_docs(
         node = graph.nodes[name]
         key = (node.database, name)
         entry = _model_table(project, graph, node, lineage[name], catalog, key, dialects)
+        sql = entry["transform"]["sql"]
+        sql.update({d: redact(text, secrets) for d, text in sql.items()})
         entry["runs"] = node_runs.get(name, [])[:MAX_NODE_RUNS]
         tables[_id(key)] = entry
     for key, table in catalog.tables.items():  # in the catalog only (dropped models, crawled)
@@ -108,6 +113,22 @@ def build_docs(
 # an item is {"name", "description", "properties": {label: value}, "tables": [table ids],
 # "triggers": [{"type", "schedule"|"condition", ...}]} and renders on the generic section page.
 SECTIONS: tuple[Callable[[Project, Graph], dict[str, Any]], ...] = ()
+
+
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEY($|_)", re.I)
+
+
+def secret_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """Values of environment variables named like secrets: the rendered SQL of a model that
+    reads one with env_var() must not publish it (the site is meant for a static host)."""
+    return {v: k for k, v in environ.items() if _SECRET_NAME.search(k) and len(v) >= 6}
+
+
+def redact(text: str, secrets: Mapping[str, str]) -> str:
+    for value, name in secrets.items():
+        if value in text:
+            text = text.replace(value, f"<secret: env {name}>")
+    return text
 
 
 def _id(key: TableKey) -> str:
