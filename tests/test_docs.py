@@ -8,7 +8,11 @@ for the module, pages opened from file:// (as a team opens a downloaded CI artif
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import glueform, glueform_json
+from conftest import ORDERS_CSV, glueform, glueform_json
 
 from glueform import Workspace
 from glueform.docs import build
@@ -107,7 +111,11 @@ def test_generate_after_a_run_shows_runs_versions_stats_and_partitions(
     [run] = doc["runs"]
     assert run["status"] == "success" and run["command"] == "run" and run["seconds"] >= 0
     assert run["counts"] == {"success": 3, "error": 0, "skipped": 0}
-    totals = tables_by_id(doc)["shop.customer_totals"]
+    tables = tables_by_id(doc)
+    assert tables["raw.orders"]["stats"]["bytes"] == len(ORDERS_CSV)
+    assert tables["shop.stg_orders"]["stats"]["bytes"] is None  # a view has no files
+    totals = tables["shop.customer_totals"]
+    assert totals["stats"]["bytes"] > 0
     assert totals["in_catalog"] and totals["version"] == 1 and totals["format"] == "parquet"
     assert totals["stats"]["rows"] == 3 and totals["stats"]["up_to_date"] is True
     assert [v["version"] for v in totals["versions"]] == [1]
@@ -143,6 +151,24 @@ def test_serve_without_a_site_is_a_user_error(project: Path) -> None:
     result = glueform("docs", "serve", "-p", str(project), "--port", "0")
     assert result.exit_code == 2
     assert "no docs site" in result.output and "glueform docs generate" in result.output
+
+
+def test_docs_serve_prints_its_url_and_serves_the_site(project: Path) -> None:
+    assert glueform("docs", "generate", "-p", str(project)).exit_code == 0
+    exe = Path(sys.executable).with_name("glueform")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    cmd = [str(exe), "docs", "serve", "-p", str(project), "--port", "0"]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        url = line[line.index("http://") :].strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+        with urllib.request.urlopen(url + "data.js", timeout=10) as response:
+            assert response.read().startswith(b"window.GLUEFORM_DOCS = ")
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
 
 
 @pytest.fixture

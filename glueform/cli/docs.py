@@ -43,6 +43,8 @@ def serve(ctx: Context, out: str | None, port: int) -> int:
     ctx.console().markup(f"serving {folder} at http://127.0.0.1:{server.server_address[1]}/")
     try:
         server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C is how a server ends: not an interruption of work
+        pass
     finally:
         server.server_close()
     return 0

@@ -9,6 +9,7 @@ the site only when the project has some; adding one is a function in ``SECTIONS`
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import time
@@ -23,6 +24,7 @@ from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.desired import table_type
 from glueform.docs.lineage import ModelColumns, project_lineage
+from glueform.docs.runs import node_runs_by_node, run_summaries
 from glueform.project.model import Column, Project, SourceTable, Target
 from glueform.sql import ColumnRef
 
@@ -70,7 +72,7 @@ def build_docs(
     """The whole site as one document (see the module docstring)."""
     lineage = project_lineage(graph, catalog.tables)
     secrets = secret_values(os.environ)
-    node_runs = _node_runs_by_node(catalog)
+    node_runs = node_runs_by_node(catalog.runs, catalog.node_runs)
     tables: dict[str, dict[str, Any]] = {}
     for source in graph.sources.values():
         key = (source.source, source.name)
@@ -104,7 +106,7 @@ def build_docs(
         },
         "databases": databases,
         "tables": list(tables.values()),
-        "runs": _runs(catalog),
+        "runs": run_summaries(catalog.runs, catalog.node_runs),
         "sections": [s for s in (collect(project, graph) for collect in SECTIONS) if s["items"]],
     }
 
@@ -146,7 +148,9 @@ def _columns(columns: Iterable[Column]) -> list[dict[str, Any]]:
     ]
 
 
-def _catalog_part(table: CatalogTable | None, catalog: CatalogSnapshot, key: TableKey) -> dict:
+def _catalog_part(
+    table: CatalogTable | None, catalog: CatalogSnapshot, key: TableKey
+) -> dict[str, Any]:
     """Location, format, owner, versions and partitions as the catalog holds them."""
     if table is None:
         return {"in_catalog": False, "versions": [], "partitions": {"count": 0, "items": []}}
@@ -181,7 +185,9 @@ def _catalog_part(table: CatalogTable | None, catalog: CatalogSnapshot, key: Tab
     }
 
 
-def _source_table(source: SourceTable, catalog: CatalogSnapshot, key: TableKey, root: Path) -> dict:
+def _source_table(
+    source: SourceTable, catalog: CatalogSnapshot, key: TableKey, root: Path
+) -> dict[str, Any]:
     current = catalog.tables.get(key)
     columns = _columns(source.columns)
     if not columns and current is not None:
@@ -202,7 +208,7 @@ def _source_table(source: SourceTable, catalog: CatalogSnapshot, key: TableKey, 
         "file": _rel(source.location.path, root),
         "line": source.location.line,
         "source": {"path": source.path, "format": source.format, "options": dict(source.options)},
-        "stats": {"bytes": sum(p.bytes or 0 for p in parts) or None},
+        "stats": {"bytes": sum(p.bytes or 0 for p in parts) or local_bytes(source.path)},
         "quality": [],
         **_catalog_part(current, catalog, key),
         "location": source.path,
@@ -218,7 +224,7 @@ def _model_table(
     catalog: CatalogSnapshot,
     key: TableKey,
     dialects: Sequence[str],
-) -> dict:
+) -> dict[str, Any]:
     current = catalog.tables.get(key)
     documented = {c.name: c for c in node.columns}
     out_columns = []
@@ -272,7 +278,7 @@ def _model_table(
             "rows": state.rows if state else None,
             "built_at": state.built_at if state else None,
             "run_id": state.run_id if state else None,
-            "bytes": sum(p.bytes or 0 for p in parts) or None,
+            "bytes": sum(p.bytes or 0 for p in parts) or local_bytes(current and current.location),
             "up_to_date": bool(state and state.fingerprint == node.fingerprint),
         },
         "quality": [],
@@ -280,7 +286,9 @@ def _model_table(
     }
 
 
-def _catalog_only_table(table: CatalogTable, catalog: CatalogSnapshot, key: TableKey) -> dict:
+def _catalog_only_table(
+    table: CatalogTable, catalog: CatalogSnapshot, key: TableKey
+) -> dict[str, Any]:
     return {
         "id": _id(key),
         "database": table.database,
@@ -345,51 +353,13 @@ def _databases(tables: Mapping[str, Mapping[str, Any]], default: str) -> list[di
     return sorted(out.values(), key=lambda d: d["name"])
 
 
-def _node_runs_by_node(catalog: CatalogSnapshot) -> dict[str, list[dict[str, Any]]]:
-    started = {r["id"]: r["started_at"] for r in catalog.runs}
-    out: dict[str, list[dict[str, Any]]] = {}
-    for r in sorted(catalog.node_runs, key=lambda r: -started.get(r["run_id"], 0)):
-        out.setdefault(r["node"], []).append(
-            {
-                "run_id": r["run_id"],
-                "status": r["status"],
-                "rows": r["rows"],
-                "seconds": r["seconds"],
-                "started_at": started.get(r["run_id"]),
-                "message": r["message"],
-            }
-        )
-    return out
-
-
-def _runs(catalog: CatalogSnapshot) -> list[dict[str, Any]]:
-    by_run: dict[str, list[Mapping[str, Any]]] = {}
-    for r in catalog.node_runs:
-        by_run.setdefault(r["run_id"], []).append(r)
-    out = []
-    for run in catalog.runs:
-        nodes = by_run.get(run["id"], [])
-        finished = run.get("finished_at")
-        out.append(
-            {
-                "id": run["id"],
-                "target": run["target"],
-                "command": run["command"],
-                "status": run["status"],
-                "started_at": run["started_at"],
-                "finished_at": finished,
-                "seconds": finished - run["started_at"] if finished else None,
-                "counts": {
-                    s: sum(1 for n in nodes if n["status"] == s)
-                    for s in ("success", "error", "skipped")
-                },
-                "nodes": [
-                    {k: n[k] for k in ("node", "status", "rows", "seconds", "message")}
-                    for n in sorted(nodes, key=lambda n: n["node"])
-                ],
-            }
-        )
-    return out
+def local_bytes(location: str | None) -> int | None:
+    """Size of a local table's files (a folder or a glob); None when remote or missing."""
+    if not location or "://" in location:
+        return None
+    paths = [Path(p) for p in glob.glob(location, recursive=True)]
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return sum(f.stat().st_size for f in files) or None
 
 
 def _rel(path: Path, root: Path) -> str:
