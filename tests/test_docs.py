@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -344,3 +345,31 @@ def test_secrets_read_with_env_var_are_not_published(
     sql = tables_by_id(read_document(index.parent))["shop.with_token"]["transform"]["sql"]
     assert "'<secret: env SHOP_API_TOKEN>' AS token" in sql["spark"]
     assert "<secret: env SHOP_API_TOKEN>" in sql["duckdb"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "+fct_orders",
+        "stg_orders+",
+        "tag:nightly,tag:finance",
+        "path:marts",
+        "path:transforms/staging",
+        "stg_*",
+        "2+dim_customers",
+        "int_order_lines+1 tag:staging",
+    ],
+)
+def test_graph_selectors_pick_the_models_the_cli_picks(
+    shop_site: Path, page: Page, selector: str
+) -> None:
+    """The page's selector code is JavaScript: it must agree with dag.Graph.select."""
+    graph = Workspace(shop_site.parents[1]).graph
+    expected = {f"{graph.nodes[n].database}.{n}" for n in graph.select([selector])}
+    url = (shop_site / "index.html").as_uri() + "#/lineage/" + urllib.parse.quote(selector, "")
+    page.page.goto(url)
+    page.page.wait_for_selector("#graph svg")
+    shown = page.page.locator("#graph .node").evaluate_all("ns => ns.map(n => n.dataset.id)")
+    doc_kinds = {t["id"]: t["kind"] for t in read_document(shop_site)["tables"]}
+    assert {i for i in shown if doc_kinds[i] == "model"} == expected
