@@ -373,3 +373,28 @@ def test_graph_selectors_pick_the_models_the_cli_picks(
     shown = page.page.locator("#graph .node").evaluate_all("ns => ns.map(n => n.dataset.id)")
     doc_kinds = {t["id"]: t["kind"] for t in read_document(shop_site)["tables"]}
     assert {i for i in shown if doc_kinds[i] == "model"} == expected
+
+
+@pytest.mark.slow
+def test_a_column_trace_draws_its_lineage_down_to_sources_and_up_to_marts(
+    shop_site: Path, page: Page
+) -> None:
+    page.page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    page.page.click("tr[data-col='order_amount'] td:first-child a")
+    page.page.wait_for_selector("#column-graph svg .node")
+    traced = page.page.locator("#column-graph .node").evaluate_all(
+        "ns => ns.map(n => n.dataset.id)"
+    )
+    assert set(traced) == {
+        "marts.fct_orders|order_amount",
+        "analytics.int_order_totals|order_amount_cents",
+        "analytics.int_order_lines|line_amount_cents",
+        "analytics.stg_order_items|quantity",
+        "analytics.stg_products|price_cents",
+        "raw.order_items|quantity",
+        "raw.products|price_cents",
+        "marts.daily_revenue|gross_amount",
+    }
+    page.page.click("#column-graph .node[data-id='raw.products|price_cents']")
+    page.page.wait_for_selector("main h1:has-text('raw.products')")
+    assert page.page.locator("tr.hl").get_attribute("data-col") == "price_cents"

@@ -161,7 +161,7 @@
       ["upstream", (t.upstream || []).map(function (u) { return tableLink(u); }).join(", ")],
       ["downstream", (t.downstream || []).map(function (u) { return tableLink(u); }).join(", ")]
     ]);
-    html += "<h2>Columns</h2>" + columnsTable(t);
+    html += '<div id="column-trace"></div><h2>Columns</h2>' + columnsTable(t);
     if (t.partition_keys && t.partition_keys.length) {
       html += "<h2>Partition keys</h2>" + grid(["name", "type", "description"], t.partition_keys.map(function (c) {
         return '<tr><td class="mono">' + esc(c.name) + '</td><td class="mono">' + esc(c.type) + "</td><td>" + esc(c.description) + "</td></tr>";
@@ -208,7 +208,16 @@
     markNav(id);
     if (column) {
       var row = main.querySelector('tr[data-col="' + CSS.escape(column) + '"]');
-      if (row) { row.classList.add("hl"); row.scrollIntoView({ block: "center" }); }
+      if (row) {
+        row.classList.add("hl");
+        var trace = document.getElementById("column-trace");
+        trace.innerHTML = '<h2>Column lineage of <span class="mono">' + esc(id + "." + column) + "</span></h2>" +
+          '<p class="muted">Upstream down to the sources, downstream to every column built from it. Click a column to open it.</p>' +
+          '<div class="graph-wrap" id="column-graph"></div>';
+        drawColumnGraph(document.getElementById("column-graph"), id, column);
+        trace.scrollIntoView({ block: "start" });
+        window.scrollBy(0, -56);  // below the sticky header
+      }
     } else {
       window.scrollTo(0, 0);
     }
@@ -221,7 +230,8 @@
     headers.push("used by");
     var note = lineage && !t.lineage_known ? '<p class="note">Column lineage is unknown: sqlglot could not analyse this SQL.</p>' : "";
     return note + grid(headers, t.columns.map(function (c) {
-      var row = '<tr data-col="' + esc(c.name) + '" id="col-' + esc(c.name) + '"><td class="mono">' + esc(c.name) +
+      var row = '<tr data-col="' + esc(c.name) + '"><td class="mono"><a href="' + href("table", t.id, "col", c.name) +
+        '" title="trace this column">' + esc(c.name) + "</a>" +
         (c.missing ? ' <span class="status-skipped" title="documented in YAML, not found in the SQL">(not in SQL)</span>' : "") +
         '</td><td class="mono">' + esc(c.type) + "</td><td>" + esc(c.description) +
         (c.tags && c.tags.length ? " " + c.tags.map(function (x) { return badge("#" + x, "tag"); }).join("") : "") + "</td>";
@@ -383,16 +393,17 @@
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") go(); });
   }
 
-  // Layered layout: a table's layer is its longest upstream path within the shown set; within a
-  // layer, tables are ordered by the mean position of their upstream (two sweeps).
-  function layout(ids) {
+  // Layered layout: a node's layer is its longest upstream path within the shown set; within a
+  // layer, nodes are ordered by the mean position of their upstream (two sweeps). `ups(id)`
+  // gives a node's upstream ids; `rank(id)` a build order (parents before children).
+  function layout(ids, ups, rank) {
     var shown = {};
     ids.forEach(function (id) { shown[id] = true; });
-    var sorted = ids.slice().sort(function (a, b) { return ORDER[a] - ORDER[b]; });
+    var sorted = ids.slice().sort(function (a, b) { return rank(a) - rank(b); });
     var layer = {};
-    sorted.forEach(function (id) {  // document order is a build order: parents come first
+    sorted.forEach(function (id) {
       var l = 0;
-      (TABLES[id].upstream || []).forEach(function (u) { if (shown[u] && layer[u] != null) l = Math.max(l, layer[u] + 1); });
+      ups(id).forEach(function (u) { if (shown[u] && layer[u] != null) l = Math.max(l, layer[u] + 1); });
       layer[id] = l;
     });
     var layers = [];
@@ -404,8 +415,8 @@
         if (!li) return;
         var key = {};
         ls.forEach(function (id) {
-          var ups = (TABLES[id].upstream || []).filter(function (u) { return shown[u]; });
-          key[id] = ups.length ? ups.reduce(function (s, u) { return s + pos[u]; }, 0) / ups.length : pos[id];
+          var up = ups(id).filter(function (u) { return shown[u]; });
+          key[id] = up.length ? up.reduce(function (s, u) { return s + pos[u]; }, 0) / up.length : pos[id];
         });
         ls.sort(function (a, b) { return key[a] - key[b] || (a < b ? -1 : 1); });
         ls.forEach(function (id, i) { pos[id] = i; });
@@ -414,34 +425,75 @@
     return { layers: layers, layer: layer, pos: pos, shown: shown };
   }
 
-  function drawGraph(box, ids, focus) {
+  var TABLE_GRAPH = {
+    ups: function (id) { return TABLES[id].upstream || []; },
+    rank: function (id) { return ORDER[id]; },
+    link: function (id) { return href("table", id); },
+    cls: function (id) { var t = TABLES[id]; return t.kind === "model" ? t.materialized : t.kind; },
+    label: function (id) { var t = TABLES[id]; return t.kind === "model" ? t.name : t.id; },
+    title: function (id) { var t = TABLES[id]; return t.id + (t.description ? " — " + t.description : ""); }
+  };
+
+  function drawGraph(box, ids, focus, kind) {
+    kind = kind || TABLE_GRAPH;
     if (!ids.length) { box.innerHTML = '<p class="muted" style="padding:8px">Nothing to show.</p>'; return { nodes: 0, edges: 0 }; }
-    var L = layout(ids), W = 190, H = 26, GX = 70, GY = 12, PAD = 12;
-    var height = 0;
+    var L = layout(ids, kind.ups, kind.rank), W = kind.width || 190, H = 26, GX = 70, GY = 12, PAD = 12;
+    var height = 0, maxLabel = Math.floor(W / 7.2);
     L.layers.forEach(function (ls) { height = Math.max(height, ls.length); });
     var svgW = L.layers.length * (W + GX) - GX + 2 * PAD, svgH = height * (H + GY) - GY + 2 * PAD;
     function x(id) { return PAD + L.layer[id] * (W + GX); }
     function y(id) { return PAD + L.pos[id] * (H + GY); }
     var edges = [], nodes = [], count = 0;
     ids.forEach(function (id) {
-      (TABLES[id].upstream || []).forEach(function (u) {
+      kind.ups(id).forEach(function (u) {
         if (!L.shown[u]) return;
         count++;
         var x1 = x(u) + W, y1 = y(u) + H / 2, x2 = x(id), y2 = y(id) + H / 2, mx = (x1 + x2) / 2;
         var hot = focus && (u === focus || id === focus) ? " hot" : "";
         edges.push('<path class="edge' + hot + '" d="M' + x1 + "," + y1 + " C" + mx + "," + y1 + " " + mx + "," + y2 + " " + x2 + "," + y2 + '"/>');
       });
-      var t = TABLES[id];
-      var cls = "node " + (t.kind === "model" ? t.materialized : t.kind) + (id === focus ? " focus" : "");
-      var label = t.kind === "model" ? t.name : t.id;
-      if (label.length > 27) label = label.slice(0, 26) + "…";
-      nodes.push('<a href="' + href("table", id) + '" class="' + esc(cls) + '" data-id="' + esc(id) + '"><title>' + esc(t.id) +
-        (t.description ? " — " + esc(t.description) : "") + '</title><rect x="' + x(id) + '" y="' + y(id) + '" width="' + W + '" height="' + H +
+      var label = kind.label(id);
+      if (label.length > maxLabel) label = label.slice(0, maxLabel - 1) + "…";
+      nodes.push('<a href="' + kind.link(id) + '" class="node ' + esc(kind.cls(id)) + (id === focus ? " focus" : "") + '" data-id="' + esc(id) +
+        '"><title>' + esc(kind.title(id)) + '</title><rect x="' + x(id) + '" y="' + y(id) + '" width="' + W + '" height="' + H +
         '"/><text x="' + (x(id) + 8) + '" y="' + (y(id) + 17) + '">' + esc(label) + "</text></a>");
     });
     box.innerHTML = '<svg xmlns="http://www.w3.org/2000/svg" class="lineage" width="' + svgW + '" height="' + svgH + '">' +
       edges.join("") + nodes.join("") + "</svg>";
+    if (focus && L.shown[focus]) {  // bring the focused node into view
+      box.scrollLeft = Math.max(0, x(focus) + W / 2 - box.clientWidth / 2);
+      box.scrollTop = Math.max(0, y(focus) + H / 2 - box.clientHeight / 2);
+    }
     return { nodes: ids.length, edges: count };
+  }
+
+  // Column lineage of one column: every column upstream of it (down to the sources) and every
+  // column built from it, as a graph of "table id|column" nodes.
+  function columnOf(key) {
+    var i = key.lastIndexOf("|"), t = TABLES[key.slice(0, i)], name = key.slice(i + 1);
+    return t && t.columns.filter(function (c) { return c.name === name; })[0];
+  }
+  var COLUMN_GRAPH = {
+    width: 250,
+    ups: function (key) { var c = columnOf(key); return ((c && c.upstream) || []).map(function (r) { return r[0] + "|" + r[1]; }); },
+    rank: function (key) { return ORDER[key.slice(0, key.lastIndexOf("|"))]; },
+    link: function (key) { var i = key.lastIndexOf("|"); return href("table", key.slice(0, i), "col", key.slice(i + 1)); },
+    cls: function (key) { return TABLE_GRAPH.cls(key.slice(0, key.lastIndexOf("|"))); },
+    label: function (key) { var i = key.lastIndexOf("|"); return TABLE_GRAPH.label(key.slice(0, i)) + "." + key.slice(i + 1); },
+    title: function (key) { var c = columnOf(key); return key.replace("|", ".") + (c && c.type ? " " + c.type : "") + (c && c.description ? " — " + c.description : ""); }
+  };
+  function drawColumnGraph(box, tableId, column) {
+    var start = tableId + "|" + column, seen = {}, stack = [start];
+    seen[start] = true;
+    while (stack.length) {  // upstream, all the way
+      COLUMN_GRAPH.ups(stack.pop()).forEach(function (k) { if (!seen[k]) { seen[k] = true; stack.push(k); } });
+    }
+    stack = [start];
+    while (stack.length) {  // downstream, all the way
+      var c = columnOf(stack.pop());
+      ((c && c.downstream) || []).forEach(function (r) { var k = r[0] + "|" + r[1]; if (!seen[k]) { seen[k] = true; stack.push(k); } });
+    }
+    return drawGraph(box, Object.keys(seen).filter(function (k) { return columnOf(k); }), start, COLUMN_GRAPH);
   }
 
   // -- search ----------------------------------------------------------------------------------
