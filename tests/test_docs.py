@@ -134,11 +134,11 @@ def test_generate_after_a_run_shows_runs_versions_stats_and_partitions(
 def test_sections_appear_only_when_the_project_has_such_objects(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def crawlers(project: Any, graph: Any) -> dict[str, Any]:
+    def crawlers(project: Any, graph: Any, catalog: Any) -> dict[str, Any]:
         items = [{"name": "raw_files", "description": "crawls data/", "tables": ["raw.orders"]}]
         return {"id": "crawlers", "title": "Crawlers", "items": items}
 
-    def jobs(project: Any, graph: Any) -> dict[str, Any]:
+    def jobs(project: Any, graph: Any, catalog: Any) -> dict[str, Any]:
         return {"id": "jobs", "title": "Jobs", "items": []}
 
     monkeypatch.setattr(build, "SECTIONS", (crawlers, jobs))
@@ -398,3 +398,31 @@ def test_a_column_trace_draws_its_lineage_down_to_sources_and_up_to_marts(
     page.page.click("#column-graph .node[data-id='raw.products|price_cents']")
     page.page.wait_for_selector("main h1:has-text('raw.products')")
     assert page.page.locator("tr.hl").get_attribute("data-col") == "price_cents"
+
+
+@pytest.mark.slow
+def test_a_section_renders_its_items_with_links_and_triggers(
+    project: Path, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def jobs(project: Any, graph: Any, catalog: Any) -> dict[str, Any]:
+        item = {
+            "name": "nightly",
+            "description": "Builds the marts every night.",
+            "properties": {"select": "tag:nightly"},
+            "tables": ["shop.customer_totals"],
+            "triggers": [{"type": "schedule", "schedule": "cron(0 3 * * ? *)"}],
+        }
+        return {"id": "jobs", "title": "Jobs", "items": [item]}
+
+    monkeypatch.setattr(build, "SECTIONS", (jobs,))
+    index = Workspace(project).docs()
+    page.page.goto(index.as_uri())
+    page.page.click("nav a:has-text('Jobs')")
+    page.page.wait_for_selector("main h2:has-text('nightly')")
+    text = page.page.inner_text("main")
+    assert "Builds the marts every night." in text and "cron(0 3 * * ? *)" in text
+    page.page.fill("#search", "nightly")
+    page.page.click("#search-results a[data-kind='job']")
+    page.page.wait_for_selector("main h1:has-text('Jobs · nightly')")
+    page.page.click("main a:has-text('shop.customer_totals')")
+    page.page.wait_for_selector("main h1:has-text('shop.customer_totals')")

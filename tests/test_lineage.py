@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,24 @@ def test_example_project_mart_columns_trace_to_staging_and_sources(
 
 def test_every_example_model_is_analysed(shop_lineage: dict[str, ModelColumns]) -> None:
     assert all(m.known and m.columns for m in shop_lineage.values())
+
+
+GOLDEN = Path(__file__).parent / "golden" / "example_column_lineage.json"
+
+
+def test_example_project_column_lineage_matches_the_golden_file(
+    shop_lineage: dict[str, ModelColumns],
+) -> None:
+    """Every column of every example model, its upstream and source columns. After a reviewed
+    change, regenerate with: GLUEFORM_UPDATE_GOLDEN=1 pytest tests/test_lineage.py"""
+    actual = {
+        name: {
+            column: {"upstream": names(m.upstream[column]), "origins": names(m.origins[column])}
+            for column, _ in m.columns
+        }
+        for name, m in sorted(shop_lineage.items())
+    }
+    if os.environ.get("GLUEFORM_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(actual, indent=1) + "\n", encoding="utf-8")
+    assert actual == json.loads(GOLDEN.read_text(encoding="utf-8"))

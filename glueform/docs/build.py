@@ -107,14 +107,24 @@ def build_docs(
         "databases": databases,
         "tables": list(tables.values()),
         "runs": run_summaries(catalog.runs, catalog.node_runs),
-        "sections": [s for s in (collect(project, graph) for collect in SECTIONS) if s["items"]],
+        "sections": [
+            s for s in (collect(project, graph, catalog) for collect in SECTIONS) if s["items"]
+        ],
     }
 
 
-# Object kinds some projects have, each a function returning {"id", "title", "items": [...]};
-# an item is {"name", "description", "properties": {label: value}, "tables": [table ids],
-# "triggers": [{"type", "schedule"|"condition", ...}]} and renders on the generic section page.
-SECTIONS: tuple[Callable[[Project, Graph], dict[str, Any]], ...] = ()
+# Object kinds some projects have. Each is a function (project, graph, catalog) returning
+# {"id": "crawlers", "title": "Crawlers", "items": [...]}, where an item is
+#   {"name", "description", "properties": {label: value}, "tables": [table ids it reads or
+#    writes], "triggers": [{"type": "schedule", "schedule": "cron(0 3 * * ? *)"}, ...]}
+# The site lists a kind in its navigation, overview, search and a page of its own only when
+# its items are not empty. A crawlers section is then, for instance:
+#   def _crawlers(project, graph, catalog):
+#       items = [{"name": c.name, "description": c.description, "tables": [...], ...}
+#                for c in project.crawlers]
+#       return {"id": "crawlers", "title": "Crawlers", "items": items}
+Section = Callable[[Project, Graph, CatalogSnapshot], dict[str, Any]]
+SECTIONS: tuple[Section, ...] = ()
 
 
 _SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEY($|_)", re.I)
