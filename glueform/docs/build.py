@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from glueform import __version__
-from glueform.catalog.model import CatalogTable, NodeState, Partition, TableVersion
+from glueform.catalog.model import (
+    MANAGED_TABLE,
+    CatalogTable,
+    NodeState,
+    Partition,
+    TableVersion,
+)
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.desired import table_type
@@ -169,7 +175,7 @@ def _catalog_part(
         "in_catalog": True,
         "table_type": table.table_type,
         "location": table.location,
-        "format": table.format or ("parquet" if table.table_type == "MANAGED_TABLE" else None),
+        "format": table.format or ("parquet" if table.table_type == MANAGED_TABLE else None),
         "owner": table.owner,
         "version": table.version,
         "created_at": table.created_at,

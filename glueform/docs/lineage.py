@@ -2,7 +2,8 @@
 that feed it, and the source columns it comes from in the end.
 
 Models are analysed in build order, so each one is qualified against the columns its upstream
-models were found to have (the catalog's types when it knows the table, else sqlglot's inference).
+models were found to have: the catalog's types when it knows the table (a column added since the
+last build shows no type until the next one), else sqlglot's inference.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def project_lineage(
         node = graph.nodes[name]
         current = catalog.get((node.database, name))
         built = {c.name: c.type for c in current.columns} if current else {}
-        result = column_lineage(node.sql, graph.dialect, _reads(schema, graph, name))
+        reads = _reads(schema, graph, name)
+        result = column_lineage(node.sql, graph.dialect, reads, infer_types=not built)
         if result is None:
             columns = tuple(built.items()) or tuple((c.name, c.type or "") for c in node.columns)
             out[name] = ModelColumns(columns, {}, {}, known=False)
