@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from glueform import Workspace
+from glueform.catalog.model import VIRTUAL_VIEW, CatalogTable, ColumnDef
 from glueform.docs.lineage import ModelColumns, project_lineage
 from glueform.sql import ColumnRef, column_lineage
 
@@ -125,3 +126,19 @@ def test_example_project_column_lineage_matches_the_golden_file(
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(actual, indent=1) + "\n", encoding="utf-8")
     assert actual == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_the_catalogs_types_win_and_spare_inference() -> None:
+    graph = Workspace(EXAMPLE, use_cache=False).graph
+    built = CatalogTable(
+        "analytics",
+        "stg_orders",
+        VIRTUAL_VIEW,
+        columns=(ColumnDef("order_id", "HUGEINT"), ColumnDef("status", "VARCHAR")),
+    )
+    found = project_lineage(graph, {("analytics", "stg_orders"): built})["stg_orders"]
+    types = dict(found.columns)
+    assert types["order_id"] == "HUGEINT"  # as built
+    assert types["ordered_on"] == ""  # not in the built table: unknown until the next build
+    lineage = column_lineage("select order_id from raw.orders", "duckdb", SCHEMA, False)
+    assert lineage is not None and lineage.columns == (("order_id", ""),)
