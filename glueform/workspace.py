@@ -136,6 +136,23 @@ class Workspace:
             written.append(path)
         return written
 
+    def docs(self, out: Path | None = None) -> Path:
+        """Write the static docs site (default ``target/docs/``); returns its ``index.html``.
+
+        A project that never ran has no catalog yet: the site then shows the project alone
+        (and no empty catalog file is created for it)."""
+        from glueform.docs.build import CatalogSnapshot, build_docs
+        from glueform.docs.site import write_site
+        from glueform.engines import ENGINES
+
+        snapshot = CatalogSnapshot()
+        if self.target.catalog or (self.target.state_dir / CATALOG_FILE).is_file():
+            with self.catalog() as catalog:
+                snapshot = CatalogSnapshot.read(catalog)
+        dialects = sorted({self.graph.dialect, *(spec.dialect for spec in ENGINES.values())})
+        document = build_docs(self.project, self.graph, self.target, snapshot, dialects)
+        return write_site(document, out or self.project.root / "target" / "docs")
+
     @contextmanager
     def catalog(self) -> Iterator[CatalogStore]:
         """The target's catalog: its ``catalog:`` URL, or a SQLite file in its state folder."""

@@ -340,6 +340,12 @@ class CatalogStore:
             )
         return [dict(r) for r in rows]
 
+    def node_runs(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The node records of the given runs (what each built, its status, rows and seconds)."""
+        query = select(s.node_runs).where(s.node_runs.c.run_id.in_(list(run_ids)))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
     # -- locks ---------------------------------------------------------------------------------
 
     @contextmanager
