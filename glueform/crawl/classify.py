@@ -185,7 +185,8 @@ def _json(text: str, complete: bool) -> _Text:
         except json.JSONDecodeError as first:
             return _ndjson(text, complete, first)
         rows = doc if isinstance(doc, list) else [doc]
-        return _Text("json", _json_columns(rows), {}, rows=len(rows))
+        one_line = isinstance(doc, dict) and "\n" not in text.strip()  # NDJSON of one record
+        return _Text("ndjson" if one_line else "json", _json_columns(rows), {}, rows=len(rows))
     if text.lstrip().startswith("["):
         return _Text("json", _json_columns(_array_prefix(text)), {})
     return _ndjson(text, complete, None)

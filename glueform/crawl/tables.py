@@ -2,7 +2,8 @@
 
 Files of one folder are one table unless its folders below are partitions: Hive-style folders
 (``dt=2024-01-01/``) always are, and so are unnamed folders (``2024/01/02/``) whose files share a
-format and a compatible schema (they become ``partition_0``, ``partition_1``...). Folders whose
+format and a compatible schema (they become ``partition_0``, ``partition_1``...) when there are
+two or more of them, or their names hold digits: a lone ``orders/`` stays a table of its own. Folders whose
 schemas do not fit together become separate tables. ``table_level`` fixes the depth of tables
 instead; ``single_schema`` makes one table of a whole target.
 """
@@ -105,6 +106,9 @@ def _mergeable(prefix: tuple[str, ...], leaves: list[Leaf]) -> bool:
         return True
     if any(_HIVE.fullmatch(leaf.parts[len(prefix)]) for leaf in leaves):
         return True  # Hive folders are partitions, never tables
+    names = {leaf.parts[len(prefix)] for leaf in leaves}
+    if len(names) < 2 and not any(ch.isdigit() for name in names for ch in name):
+        return False  # one named folder ('orders/') is a table of its own, not a partition
     first = leaves[0]
     return all(
         leaf.format == first.format and similar(leaf.columns, first.columns) for leaf in leaves
