@@ -607,3 +607,34 @@ def test_postgresql_and_mariadb_are_crawled(tmp_path: Path, url: str, driver_url
                 )
             )
         engine.dispose()
+
+
+def test_the_example_projects_landing_crawler(tmp_path: Path) -> None:
+    import shutil
+
+    example = Path(__file__).resolve().parents[1] / "example_project"
+    root = tmp_path / "shop"
+    shutil.copytree(
+        example, root, ignore=shutil.ignore_patterns("warehouse*", ".glueform*", "target")
+    )
+    result = crawl(root, "landing")
+    assert {t.name: (t.action, t.partitions_added) for t in result.tables} == {
+        "refunds": ("created", 3), "app_events": ("created", 2),
+    }  # fmt: skip
+    from glueform.engines.duckdb import _external_scan
+
+    store = catalog(root)
+    refunds = store.table("landing", "refunds")
+    rows = duckdb.sql(
+        f"select count(*), sum(amount_cents), count(distinct dt) from ({_external_scan(refunds)})"
+    ).fetchall()
+    assert rows == [(5, 7098, 3)]
+    events = store.table("landing", "app_events")
+    assert duckdb.sql(
+        f"select count(*), max(order_id) from ({_external_scan(events)})"
+    ).fetchall() == [(3, 2999)]
+    plan = glueform_json("plan", "-p", str(root))
+    assert plan["crawlers"] == [
+        {"name": "landing", "database": "landing", "schedule": "0 6 * * *",
+         "last_crawl": plan["crawlers"][0]["last_crawl"], "would_run": "scheduled: 0 6 * * *"}
+    ]  # fmt: skip
