@@ -76,7 +76,7 @@ def seen_folders(store: CatalogStore, crawler: str) -> dict[str, SeenFolder]:
         f.c.crawler == crawler
     )
     with store.engine.connect() as conn:
-        return {r[0]: SeenFolder(*r) for r in conn.execute(query)}
+        return {r[0]: SeenFolder(*r) for r in conn.execute(query).all()}
 
 
 def last_crawls(store: CatalogStore) -> dict[str, dict[str, Any]]:

@@ -143,12 +143,14 @@ class LocalStore:
             return
         try:
             if entry.is_dir():
+                if child in known:
+                    return  # seen by the last crawl (crawl_new_folders_only)
                 st = entry.stat()
                 if (st.st_dev, st.st_ino) in seen:
                     out.problems.append(
                         Problem(entry.path, "symlink loop (a folder already crawled): not entered")
                     )
-                elif child not in known:
+                else:
                     seen.add((st.st_dev, st.st_ino))
                     stack.append(child)
                 return

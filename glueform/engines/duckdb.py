@@ -162,6 +162,8 @@ class DuckDBEngine:
 def _external_scan(table: CatalogTable) -> str:
     """A read of a source's files with its reader options; Hive folders when it has partition keys."""
     assert table.location is not None and table.format is not None
+    if table.format not in _READERS:  # a crawled avro file or SQL-database (jdbc) table
+        raise ValueError(f"{table.format} tables cannot be read by this engine")
     options = dict(table.options)
     if table.format == "ndjson":
         options.setdefault("format", "newline_delimited")
