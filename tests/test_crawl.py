@@ -633,8 +633,39 @@ def test_the_example_projects_landing_crawler(tmp_path: Path) -> None:
     assert duckdb.sql(
         f"select count(*), max(order_id) from ({_external_scan(events)})"
     ).fetchall() == [(3, 2999)]
+    months = duckdb.sql(
+        f"select partition_0, partition_1, count(*) from ({_external_scan(events)}) group by all order by all"
+    )
+    assert months.fetchall() == [("2024", "05", 1), ("2024", "06", 2)]
     plan = glueform_json("plan", "-p", str(root))
     assert plan["crawlers"] == [
         {"name": "landing", "database": "landing", "schedule": "0 6 * * *",
          "last_crawl": plan["crawlers"][0]["last_crawl"], "would_run": "scheduled: 0 6 * * *"}
     ]  # fmt: skip
+
+
+def test_every_crawler_key_is_documented_in_the_readme() -> None:
+    from importlib import resources
+
+    schema = json.loads(
+        (resources.files("glueform") / "schemas" / "crawlers.schema.json").read_text()
+    )
+    crawler = schema["$defs"]["crawler"]["properties"]
+    nested = [
+        k for key in ("schema_change_policy", "grouping", "csv") for k in crawler[key]["properties"]
+    ]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [k for k in [*crawler, *nested] if f"{k}:" not in readme]
+    assert not missing
+
+
+def test_the_human_output_names_every_action(tmp_path: Path) -> None:
+    root = lake_project(tmp_path, {"t/a.csv": "id,v\n1,2\n", "u/b.csv": "q,r\nx,y\n"})
+    first = glueform("crawl", "-p", str(root))
+    assert first.exit_code == 0 and "created" in first.stdout and "2 created" in first.stdout
+    (root / "lake/t/a.csv").write_text("id,v,w\n1,2,3\n")
+    (root / "lake/u/b.csv").unlink()
+    second = glueform("crawl", "-p", str(root))
+    assert second.exit_code == 0
+    assert "t: + w BIGINT" in second.stdout and "deprecated" in second.stdout
+    assert "1 updated" in second.stdout and "files/s" in second.stdout

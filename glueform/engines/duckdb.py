@@ -169,9 +169,19 @@ def _external_scan(table: CatalogTable) -> str:
         options.setdefault("format", "newline_delimited")
     if table.partition_keys:
         options.setdefault("hive_partitioning", True)
+    projection = "*"
+    if table.partition_keys and options["hive_partitioning"] is False:
+        # unnamed partition folders (2024/01/): each key is a folder of the file's path
+        options["filename"] = True
+        n = len(table.partition_keys)
+        keys = [
+            f"string_split(filename, '/')[{i - n - 1}] AS {quote_identifier(c.name, DIALECT)}"
+            for i, c in enumerate(table.partition_keys)
+        ]
+        projection = ", ".join(["* EXCLUDE (filename)", *keys])
     args = [string_literal(table.location, DIALECT)]
     args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
-    return f"SELECT * FROM {_READERS[table.format]}({', '.join(args)})"
+    return f"SELECT {projection} FROM {_READERS[table.format]}({', '.join(args)})"
 
 
 def _parquet_scan(location: str, partitioned: bool = False) -> str:
