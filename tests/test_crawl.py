@@ -669,3 +669,37 @@ def test_the_human_output_names_every_action(tmp_path: Path) -> None:
     assert second.exit_code == 0
     assert "t: + w BIGINT" in second.stdout and "deprecated" in second.stdout
     assert "1 updated" in second.stdout and "files/s" in second.stdout
+
+
+def test_a_crawl_commits_to_a_postgresql_catalog(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    engine = _server("postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = f"crawlcat_{os.getpid()}"  # a schema of its own: other suites share the database
+    with engine.begin() as conn:
+        conn.execute(text(f"create schema {schema}"))
+    try:
+        url = f"postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+        files = {f"t/dt={d}/a.csv": f"id,v\n{d},1\n" for d in (1, 2, 3)}
+        root = lake_project(
+            tmp_path, files, schema_change_policy={"delete_behavior": "delete_from_database"}
+        )
+        (root / "glueform.yml").write_text(
+            f"name: lakehouse\ntargets:\n  dev: {{engine: duckdb, catalog: '{url}'}}\n"
+        )
+        assert crawl(root).partitions_added == 3
+        import shutil
+
+        shutil.rmtree(root / "lake/t/dt=2")
+        again = crawl(root)
+        assert again.partitions_removed == 1
+        with Workspace(root).catalog() as store:
+            assert [p.values for p in store.partitions("landing", "t")] == [("1",), ("3",)]
+            from glueform.catalog.crawls import last_crawls, seen_folders
+
+            assert len(seen_folders(store, "lake")) == 2
+            assert last_crawls(store)["lake"]["summary"]["partitions_removed"] == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"drop schema {schema} cascade"))
+        engine.dispose()
