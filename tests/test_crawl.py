@@ -155,22 +155,26 @@ def test_compressed_files_are_classified_by_magic_bytes(tmp_path: Path) -> None:
     assert catalog(root).table("landing", "z").parameters["compressionType"] == "zstd"
 
 
-def avro_file(schema: dict[str, Any]) -> bytes:
-    def long(n: int) -> bytes:
-        n = (n << 1) ^ (n >> 63)
-        out = b""
-        while n & ~0x7F:
-            out += bytes([(n & 0x7F) | 0x80])
-            n >>= 7
-        return out + bytes([n])
+def avro_long(n: int) -> bytes:
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while n & ~0x7F:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
 
-    def string(b: bytes) -> bytes:
-        return long(len(b)) + b
 
+def avro_string(b: bytes) -> bytes:
+    return avro_long(len(b)) + b
+
+
+def avro_file(schema: dict[str, Any], block: bytes = b"", count: int = 0) -> bytes:
+    """An Avro object container file (null codec) with one block of ``count`` encoded records."""
     meta = {b"avro.schema": json.dumps(schema).encode(), b"avro.codec": b"null"}
-    header = b"Obj\x01" + long(len(meta))
-    header += b"".join(string(k) + string(v) for k, v in meta.items()) + long(0)
-    return header + b"S" * 16 + long(0) + long(0) + b"S" * 16
+    header = b"Obj\x01" + avro_long(len(meta))
+    header += b"".join(avro_string(k) + avro_string(v) for k, v in meta.items()) + avro_long(0)
+    sync = b"S" * 16
+    return header + sync + avro_long(count) + avro_long(len(block)) + block + sync
 
 
 def test_avro_columns_come_from_the_header_schema() -> None:
@@ -192,6 +196,33 @@ def test_avro_columns_come_from_the_header_schema() -> None:
         "id": "BIGINT", "name": "VARCHAR", "day": "DATE", "tags": "VARCHAR[]",
         "addr": "STRUCT(city VARCHAR)",
     }  # fmt: skip
+
+
+def test_crawled_avro_files_are_read_through_the_avro_extension(tmp_path: Path) -> None:
+    pytest.importorskip("duckdb_extension_avro")
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}],
+    }
+    files = {}
+    for day, rows in {"2024-01-01": [(1, b"ada"), (2, b"bob")], "2024-01-02": [(3, b"cy")]}.items():
+        block = b"".join(avro_long(i) + avro_string(n) for i, n in rows)
+        files[f"people/dt={day}/p.avro"] = avro_file(schema, block, len(rows))
+    root = lake_project(tmp_path, files)
+    (table,) = crawl(root).tables
+    assert (table.name, table.format, table.partitions_added) == ("people", "avro", 2)
+    write_project(
+        root,
+        {
+            "transforms/names.sql": "select dt, string_agg(name, ',' order by id) as names from {{ source('landing', 'people') }} group by dt\n"
+        },
+    )
+    assert glueform_json("run", "-p", str(root))["ok"]
+    rows = duckdb.sql(
+        f"select dt::varchar, names from read_parquet('{root}/warehouse/lakehouse/names/*/*.parquet') order by 1"
+    ).fetchall()
+    assert rows == [("2024-01-01", "ada,bob"), ("2024-01-02", "cy")]
 
 
 @pytest.mark.parametrize(

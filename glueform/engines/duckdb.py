@@ -29,7 +29,9 @@ _READERS = {
     "csv": "read_csv",
     "json": "read_json",
     "ndjson": "read_json",
+    "avro": "read_avro",  # crawled Avro files; needs the duckdb-extension-avro wheel
 }
+_EXTENSIONS = {"avro": "avro"}  # format -> DuckDB extension, loaded from its PyPI wheel
 
 
 class DuckDBEngine:
@@ -93,11 +95,30 @@ class DuckDBEngine:
             assert table.view_sql is not None
             select_sql = table.view_sql
         elif table.table_type == EXTERNAL_TABLE:
+            if table.format in _EXTENSIONS:
+                self._load_extension(_EXTENSIONS[table.format])
             select_sql = _external_scan(table)
         else:
             assert table.location is not None
             select_sql = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
         self._create_view(table.database, table.name, select_sql)
+
+    def _load_extension(self, name: str) -> None:
+        """``INSTALL '<file in the duckdb-extension-NAME wheel>'; LOAD NAME``: no download."""
+        import importlib.util
+
+        spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+        found = (
+            sorted(Path(spec.origin).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+            if spec and spec.origin
+            else []
+        )
+        if not found:
+            raise ValueError(
+                f"reading {name} needs the duckdb-extension-{name} package: pip install 'glueform[{name}]'"
+            )
+        self.execute(f"INSTALL {string_literal(str(found[-1]), DIALECT)}")
+        self.execute(f"LOAD {name}")
 
     def _create_view(self, database: str, name: str, select_sql: str) -> None:
         self.execute(
