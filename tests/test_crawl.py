@@ -582,6 +582,22 @@ def test_a_sqlite_database_is_crawled_like_a_jdbc_target(tmp_path: Path) -> None
     ]  # fmt: skip
 
 
+def test_an_unreachable_database_deletes_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    (tmp_path / "dbs").mkdir()
+    with sqlite3.connect(tmp_path / "dbs" / "shop.db") as con:
+        con.execute("create table orders (id integer, note text)")
+    root = lake_project(tmp_path, {}, targets=[f"sqlite:///{tmp_path}/dbs/shop.db"],
+                        schema_change_policy={"delete_behavior": "delete_from_database"})  # fmt: skip
+    assert crawl(root).tables[0].action == "created"
+    (tmp_path / "dbs").rename(tmp_path / "moved")
+    result = crawl(root)
+    (failed,) = result.failed_targets
+    assert "unable to open database file" in failed.reason and result.tables == ()
+    assert catalog(root).table("landing", "main_orders") is not None
+
+
 def _server(url: str) -> Any:
     from sqlalchemy import create_engine
 

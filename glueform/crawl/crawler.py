@@ -130,7 +130,8 @@ def run_crawler(
 
 
 def _under(location: str, roots: Sequence[str]) -> bool:
-    return any(location == r or location.startswith(r.rstrip("/") + "/") for r in roots)
+    """Whether a table's root lies under a target (a folder, or a SQL URL: ``url#schema.table``)."""
+    return any(location == r or location.startswith((r.rstrip("/") + "/", r + "#")) for r in roots)
 
 
 class _Run:

@@ -6,7 +6,7 @@ only listed, as Glue samples too. Files that cannot be used are reported with th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +148,3 @@ def common_suffix(leaves: Iterable[Leaf]) -> str:
     """The extension every file shares (``.csv.gz``), or '' when they differ."""
     found = {extension(f.rel) for leaf in leaves for f in leaf.files}
     return found.pop() if len(found) == 1 else ""
-
-
-Reader = Callable[[int, int], bytes]
