@@ -37,7 +37,7 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
             out = python_model(spec.sql, spec.path, project.models, project.sources)
         elif out is None or not env_unchanged(out.env):
             out = renderer.render(
-                spec.sql, spec.path, spec.name, lambda s, t: f"{s}.{t}" in project.sources
+                spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t)
             )
             cache.rendered[key] = out
             cache.dirty = True
@@ -54,6 +54,11 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
     source_relations = {
         key: cache.relation(t.source, t.name, project.dialect) for key, t in project.sources.items()
     }
+    for _, out, _ in rendered.values():  # crawled tables: known to the catalog, not the files
+        for key in out.sources:
+            if key not in source_relations:
+                database, table = key.split(".", 1)
+                source_relations[key] = cache.relation(database, table, project.dialect)
     _check_relation_clashes(rendered, relations, source_relations)
     nodes = {
         name: _node(project, name, spec, out, config, relations, source_relations, cache)
@@ -61,6 +66,13 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
     }
     cache.keep_only(used_keys, {n.sql_hash for n in nodes.values()})
     return Graph.build(nodes, project.sources, project.dialect)
+
+
+def _source_exists(project: Project, source: str, table: str) -> bool:
+    """A declared source table, or any table of a crawler's database (the crawl makes it)."""
+    return f"{source}.{table}" in project.sources or any(
+        c.database == source for c in project.crawlers
+    )
 
 
 def sql_for(node: Node, graph: Graph, dialect: str, schema: Schema | None = None) -> str:

@@ -10,10 +10,19 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from glueform.crawl.crawler import CrawlResult
     from glueform.errors import GlueformError
     from glueform.runner import NodeResult, RunResult
 
 STATUS_STYLE = {"success": "green", "error": "bold red", "skipped": "yellow"}
+CRAWL_STYLE = {
+    "created": "green",
+    "updated": "yellow",
+    "deleted": "red",
+    "deprecated": "red",
+    "conflict": "bold red",
+    "logged": "cyan",
+}
 
 
 class RichConsole:
@@ -93,6 +102,55 @@ class RichConsole:
                     soft_wrap=True,
                 )
 
+    def crawl_results(self, results: list[CrawlResult]) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        for r in results:
+            mode = " (dry run: nothing written)" if r.dry_run else ""
+            kind = "incremental " if r.incremental else ""
+            table = Table(
+                title=f"{kind}crawl {r.crawler} -> {r.database}{mode}", title_justify="left"
+            )
+            for col in ("table", "action", "format", "columns", "partitions +/-", "location"):
+                table.add_column(col)
+            for t in r.tables:
+                style = CRAWL_STYLE.get(t.action, "default")
+                parts = f"+{t.partitions_added} -{t.partitions_removed}"
+                table.add_row(
+                    t.name,
+                    f"[{style}]{t.action}[/]",
+                    t.format,
+                    str(t.columns),
+                    parts,
+                    escape(t.location),
+                )
+            self.out.print(table)
+            for t in r.tables:
+                for change in t.changes if t.action != "created" else ():
+                    self.out.print(f"  {t.name}: {escape(change)}", soft_wrap=True)
+                if t.note:
+                    self.out.print(f"  {t.name}: [dim]{escape(t.note)}[/]", soft_wrap=True)
+            for p in r.failed_targets:
+                self.err.print(
+                    f"[bold red]target failed[/]: {escape(p.path)}: {escape(p.reason)}",
+                    soft_wrap=True,
+                )
+            for p in r.skipped:
+                self.err.print(
+                    f"[yellow]skipped[/] {escape(p.path)}: {escape(p.reason)}", soft_wrap=True
+                )
+            for w in r.warnings:
+                self.err.print(f"[yellow]warning[/]: {escape(w)}", soft_wrap=True)
+            rate = r.files_listed / r.seconds if r.seconds else 0.0
+            self.out.print(
+                f"{r.count('created')} created, {r.count('updated')} updated, "
+                f"{r.count('deleted') + r.count('deprecated')} deleted or deprecated; "
+                f"partitions +{r.partitions_added} -{r.partitions_removed}; "
+                f"{r.files_listed:,} files listed, {r.files_read:,} read, {len(r.skipped)} skipped "
+                f"in {r.seconds:.2f}s ({rate:,.0f} files/s)"
+            )
+
     def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
         from rich.table import Table
 
@@ -154,6 +212,9 @@ class JsonConsole:
 
     def run_result(self, result: RunResult) -> None:
         self.data(result.to_dict())
+
+    def crawl_results(self, results: list[CrawlResult]) -> None:
+        self.data([r.to_dict() for r in results])
 
     def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
         pass

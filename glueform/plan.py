@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from glueform.cache import digest
 from glueform.catalog.glue import GlueChange
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, NodeState
 from glueform.dag import Graph
 from glueform.desired import SOURCE_MARK, model_columns, source_table, table_type
-from glueform.project.model import SourceTable
+from glueform.project.model import CrawlerSpec, SourceTable
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,23 @@ class TableChange:
 
 
 @dataclass(frozen=True)
+class CrawlerStatus:
+    """A crawler of the project: when it last crawled, and why it would run (``glueform crawl``
+    runs it; the scheduler runs it on its ``schedule``)."""
+
+    name: str
+    database: str
+    schedule: str | None
+    last_crawl: float | None
+    would_run: str  # never crawled | scheduled: CRON | on demand
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[NodeChange, ...]
     tables: tuple[TableChange, ...] = ()
     glue: tuple[GlueChange, ...] = ()  # what a sync to AWS Glue would change now
+    crawlers: tuple[CrawlerStatus, ...] = ()  # crawlers defined, and whether they would run
 
     @property
     def to_build(self) -> list[str]:
@@ -80,6 +94,7 @@ class Plan:
             "glue": [
                 {"action": g.action, "database": g.database, "name": g.name} for g in self.glue
             ],
+            "crawlers": [asdict(c) for c in self.crawlers],
             "summary": {
                 "build": len(self.to_build),
                 "unchanged": len(self.changes) - len(self.to_build),
@@ -97,7 +112,12 @@ def source_fingerprint(table: SourceTable) -> str:
 def upstream_fingerprints(graph: Graph, name: str) -> dict[str, str]:
     node = graph.nodes[name]
     fps = {ref: graph.nodes[ref].fingerprint for ref in node.refs}
-    fps.update({f"source:{s}": source_fingerprint(graph.sources[s]) for s in node.sources})
+    fps.update(
+        {
+            f"source:{s}": source_fingerprint(graph.sources[s]) if s in graph.sources else "crawled"
+            for s in node.sources
+        }
+    )
     return fps
 
 
@@ -282,3 +302,28 @@ def _reasons(graph: Graph, name: str, record: NodeState | None) -> list[str]:
     if changed:
         reasons.append("upstream changed: " + ", ".join(k.removeprefix("source:") for k in changed))
     return reasons
+
+
+def crawler_status(crawlers: Sequence[CrawlerSpec], catalog: Any) -> list[CrawlerStatus]:
+    """Each crawler with its last crawl (from the catalog) and whether it would run."""
+    if not crawlers:
+        return []
+    from glueform.catalog.crawls import last_crawls
+
+    last = last_crawls(catalog)
+    out = []
+    for c in crawlers:
+        done = last.get(c.name)
+        reason = (
+            "never crawled"
+            if done is None
+            else f"scheduled: {c.schedule}"
+            if c.schedule
+            else "on demand"
+        )
+        out.append(
+            CrawlerStatus(
+                c.name, c.database, c.schedule, done["finished_at"] if done else None, reason
+            )
+        )
+    return out

@@ -103,6 +103,8 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     sources = {
         k: tables.get((t.source, t.name)) or source_table(t) for k, t in graph.sources.items()
     }
+    crawled = {k for n in graph.nodes.values() for k in n.sources if k not in graph.sources}
+    sources.update({k: tables[t] for k in crawled if (t := tuple(k.split(".", 1))) in tables})
     try:
         engine.open()
         _prepare(graph, todo, built, sources, engine)
@@ -126,26 +128,34 @@ def _prepare(
 ) -> None:
     """Register what the selected nodes read but this run does not build, from the catalog."""
     databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
-    engine.create_databases(databases | {t.source for t in graph.sources.values()})
+    engine.create_databases(databases | {t.database for t in sources.values()})
     outside = graph.upstream_of(todo) - todo
     registered: set[str] = set()
     for name in [*graph.topological(outside), *sorted(todo)]:
         for key in graph.nodes[name].sources:
             if key not in registered:
                 registered.add(key)
-                _register_source(engine, sources[key], graph.sources[key])
+                if key not in sources:
+                    raise UserError(
+                        "source('{}', '{}') is not in the catalog yet".format(*key.split(".", 1)),
+                        graph.nodes[name].location,
+                        hint="it is a crawled table: run 'glueform crawl' first",
+                    )
+                _register_source(engine, sources[key], graph.sources.get(key))
         if name in outside and name in built:
             _register_output(engine, built[name], graph)
 
 
-def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable) -> None:
+def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable | None) -> None:
     try:
         engine.register(table)
     except Exception as exc:
         raise UserError(
             f"cannot read source {table.key}: {_engine_message(exc)}",
-            declared.location,
-            hint="check the table's path, format and reader options in its sources/*.yml",
+            declared.location if declared else None,
+            hint="check the table's path, format and reader options in its sources/*.yml"
+            if declared
+            else "it is a crawled table: crawl again, or check its files",
         ) from exc
 
 

@@ -23,10 +23,10 @@ from glueform.compiler import compile_project, sql_for
 from glueform.dag import Graph, Node
 from glueform.desired import source_partitions
 from glueform.errors import SourceLocation, UserError
-from glueform.plan import Plan, TableChange, build_plan, source_changes
+from glueform.plan import Plan, TableChange, build_plan, crawler_status, source_changes
 from glueform.planfile import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
-from glueform.project.loader import input_files
+from glueform.project.loader import input_files, select_crawlers
 from glueform.retention import expire_versions
 from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 
@@ -34,6 +34,7 @@ CATALOG_FILE = "catalog.db"
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
+    from glueform.crawl.crawler import CrawlResult
 
 
 class Workspace:
@@ -179,7 +180,11 @@ class Workspace:
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
             plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
-            plan = replace(plan, glue=tuple(self.glue_changes(catalog)))
+            plan = replace(
+                plan,
+                glue=tuple(self.glue_changes(catalog)),
+                crawlers=tuple(crawler_status(self.project.crawlers, catalog)),
+            )
             if out is not None:
                 write_plan(
                     out, plan, self.project.name, self.target.name, self.input_key, catalog.serial()
@@ -248,6 +253,19 @@ class Workspace:
             expire_versions(catalog, tables, self.target.keep_versions)
             self.sync_glue(catalog)
             return result
+
+    def crawl(self, names: Sequence[str] = (), dry_run: bool = False) -> list[CrawlResult]:
+        """Run the named crawlers (all when none is named), one after the other; each commits
+        what it found in one catalog transaction (nothing with ``dry_run``)."""
+        from glueform.crawl.crawler import run_crawler
+
+        chosen = select_crawlers(self.project, names)
+        with self.catalog() as catalog:
+            results = []
+            for spec in chosen:
+                with catalog.lock(f"crawl:{spec.name}"):
+                    results.append(run_crawler(spec, catalog, self.target.s3, dry_run))
+        return results
 
     def glue_changes(self, catalog: CatalogStore) -> list[GlueChange]:
         """What a sync to the target's AWS Glue catalog would change (nothing without ``glue:``)."""

@@ -104,7 +104,9 @@ def test_example_project_mart_columns_trace_to_staging_and_sources(
 
 
 def test_every_example_model_is_analysed(shop_lineage: dict[str, ModelColumns]) -> None:
-    assert all(m.known and m.columns for m in shop_lineage.values())
+    sql = {n: m for n, m in shop_lineage.items() if n != "category_summary"}  # .py: no SQL
+    assert all(m.known and m.columns for m in sql.values())
+    assert not shop_lineage["category_summary"].known
 
 
 GOLDEN = Path(__file__).parent / "golden" / "example_column_lineage.json"
@@ -121,6 +123,7 @@ def test_example_project_column_lineage_matches_the_golden_file(
             for column, _ in m.columns
         }
         for name, m in sorted(shop_lineage.items())
+        if m.known
     }
     if os.environ.get("GLUEFORM_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(exist_ok=True)

@@ -164,7 +164,33 @@ trigger_state = Table(
     Column("updated_at", Float, nullable=False),
 )
 
-SCHEMA_VERSION = 3
+# -- crawlers (their records and incremental state; migration v4 adds them) ------------------
+
+crawls = Table(
+    "crawls",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("crawler", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=False),
+    Column("summary", JSON, nullable=False),  # what it found, changed and skipped (with reasons)
+)
+
+crawl_folders = Table(
+    "crawl_folders",
+    metadata,
+    Column("crawler", String(255), nullable=False),
+    Column("folder", Text, nullable=False),  # a leaf folder's location (path or s3:// URL)
+    Column("database", String(255), nullable=False),
+    Column("table_name", String(255), nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("crawled_at", Float, nullable=False),
+    PrimaryKeyConstraint("crawler", "folder"),
+)
+
+SCHEMA_VERSION = 4
 
 
 def _create_v1(conn: Any) -> None:
@@ -182,5 +208,16 @@ def _create_schedule_tables(conn: Any) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS job_runs_by_job ON job_runs (job, started_at)"))
 
 
+def _create_crawl_tables(conn: Any) -> None:
+    """v4: crawl records and the folders each crawler has seen (its incremental state)."""
+    for table in (crawls, crawl_folders):
+        table.create(conn, checkfirst=True)
+
+
 # MIGRATIONS[i] brings a catalog from schema version i to i + 1.
-MIGRATIONS: list[Callable[[Any], None]] = [_create_v1, _index_node_runs, _create_schedule_tables]
+MIGRATIONS: list[Callable[[Any], None]] = [
+    _create_v1,
+    _index_node_runs,
+    _create_schedule_tables,
+    _create_crawl_tables,
+]

@@ -326,8 +326,9 @@ def main() -> None:
 
 
 from glueform.cli import catalog as _catalog  # noqa: E402,F401  (registers `glueform catalog`)
-from glueform.cli import jobs as _jobs  # noqa: E402,F401  (registers `glueform jobs`, `runs`, `logs`, `scheduler`)
+from glueform.cli import crawl as _crawl  # noqa: E402,F401  (registers `glueform crawl`)
 from glueform.cli import docs as _docs  # noqa: E402,F401  (registers `glueform docs`)
+from glueform.cli import jobs as _jobs  # noqa: E402,F401  (registers `glueform jobs`, `runs`, `logs`, `scheduler`)
 
 if __name__ == "__main__":
     # run as a module, this file is __main__: the sub-command modules registered themselves on

@@ -12,6 +12,7 @@ GLUE_SYMBOL = {**SYMBOL, "create_database": ("+", "green")}
 
 def render_plan(console: Any, plan: Plan) -> None:
     console.data(plan.to_dict())
+    _crawler_lines(console, plan)
     if not plan.has_changes:
         console.markup(f"No changes. {len(plan.changes)} models are up to date.")
         return
@@ -54,3 +55,13 @@ def _table_lines(change: TableChange) -> list[str]:
     lines += [f"      [yellow]~ {c}[/]" for c in change.retyped]
     lines += [f"      [yellow]~ {field} changed[/]" for field in change.changed]
     return lines
+
+
+def _crawler_lines(console: Any, plan: Plan) -> None:
+    """Crawlers change the catalog only when they run (glueform crawl, or the scheduler)."""
+    if not plan.crawlers:
+        return
+    console.markup("[bold]Crawlers[/] (run with glueform crawl)")
+    for c in plan.crawlers:
+        style = "green" if c.would_run == "never crawled" else "dim"
+        console.markup(f"  [{style}]{c.name}[/] -> {c.database}  [dim]{c.would_run}[/]")

@@ -48,7 +48,11 @@ def project_lineage(
         current = catalog.get((node.database, name))
         built = {c.name: c.type for c in current.columns} if current else {}
         reads = _reads(schema, graph, name)
-        result = column_lineage(node.sql, graph.dialect, reads, infer_types=not built)
+        result = (  # a Python transform's columns are known once built; its lineage is not
+            None
+            if node.language == "python"
+            else column_lineage(node.sql, graph.dialect, reads, infer_types=not built)
+        )
         if result is None:
             columns = tuple(built.items()) or tuple((c.name, c.type or "") for c in node.columns)
             out[name] = ModelColumns(columns, {}, {}, known=False)

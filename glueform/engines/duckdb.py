@@ -38,7 +38,9 @@ _READERS = {
     "csv": "read_csv",
     "json": "read_json",
     "ndjson": "read_json",
+    "avro": "read_avro",  # crawled Avro files; needs the duckdb-extension-avro wheel
 }
+_EXTENSIONS = {"avro": "avro"}  # format -> DuckDB extension, loaded from its PyPI wheel
 
 
 class DuckDBEngine:
@@ -104,11 +106,30 @@ class DuckDBEngine:
             assert table.view_sql is not None
             select_sql = table.view_sql
         elif table.table_type == EXTERNAL_TABLE:
+            if table.format in _EXTENSIONS:
+                self._load_extension(_EXTENSIONS[table.format])
             select_sql = _external_scan(table)
         else:
             assert table.location is not None
             select_sql = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
         self._create_view(table.database, table.name, select_sql)
+
+    def _load_extension(self, name: str) -> None:
+        """``INSTALL '<file in the duckdb-extension-NAME wheel>'; LOAD NAME``: no download."""
+        import importlib.util
+
+        spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+        found = (
+            sorted(Path(spec.origin).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+            if spec and spec.origin
+            else []
+        )
+        if not found:
+            raise ValueError(
+                f"reading {name} needs the duckdb-extension-{name} package: pip install 'glueform[{name}]'"
+            )
+        self.execute(f"INSTALL {string_literal(str(found[-1]), DIALECT)}")
+        self.execute(f"LOAD {name}")
 
     def _create_view(self, database: str, name: str, select_sql: str) -> None:
         self.execute(
@@ -214,6 +235,8 @@ def _external_scan(table: CatalogTable) -> str:
     keys; declared column types cast (a CSV that declares them is read as text first, as on
     Spark, so '007' stays '007' and both engines parse the same strings)."""
     assert table.location is not None and table.format is not None
+    if table.format not in _READERS:  # a crawled avro file or SQL-database (jdbc) table
+        raise ValueError(f"{table.format} tables cannot be read by this engine")
     options = dict(table.options)
     declared = {c.name: c.type for c in table.columns if c.type}
     if table.format == "ndjson":
@@ -222,16 +245,26 @@ def _external_scan(table: CatalogTable) -> str:
         options.setdefault("all_varchar", True)
     if table.partition_keys:
         options.setdefault("hive_partitioning", True)
+    projection = "*"
+    if table.partition_keys and options["hive_partitioning"] is False:
+        # unnamed partition folders (2024/01/): each key is a folder of the file's path
+        options["filename"] = True
+        n = len(table.partition_keys)
+        keys = [
+            f"string_split(filename, '/')[{i - n - 1}] AS {quote_identifier(c.name, DIALECT)}"
+            for i, c in enumerate(table.partition_keys)
+        ]
+        projection = ", ".join(["* EXCLUDE (filename)", *keys])
     args = [string_literal(table.location, DIALECT)]
     args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
-    scan = f"{_READERS[table.format]}({', '.join(args)})"
+    scan = f"SELECT {projection} FROM {_READERS[table.format]}({', '.join(args)})"
     if not declared:
-        return f"SELECT * FROM {scan}"
+        return scan
     casts = ", ".join(
         f"CAST({quote_identifier(n, DIALECT)} AS {t}) AS {quote_identifier(n, DIALECT)}"
         for n, t in declared.items()
     )
-    return f"SELECT * REPLACE ({casts}) FROM {scan}"
+    return f"SELECT * REPLACE ({casts}) FROM ({scan})"
 
 
 def _parquet_scan(location: str, partitioned: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import glob
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,14 @@ from glueform.errors import SourceLocation, UserError, snippet_at
 from glueform.project.model import (
     Column,
     Condition,
+    CrawlerSpec,
+    CsvClassifier,
     GlueTarget,
     JobSpec,
     MacroFile,
     ModelSpec,
     Project,
+    S3Target,
     SourceTable,
     SparkTarget,
     Target,
@@ -51,6 +54,8 @@ MACRO_GLOB = "macros/*.sql"
 JOB_GLOBS = ("jobs/*.yml", "jobs/*.yaml")
 DURATION_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms|s|m|h)")
 DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+CRAWLER_GLOBS = ("crawlers/*.yml", "crawlers/*.yaml")
+CRON_FIELD_RE = re.compile(r"^[0-9A-Za-z*?,/#LW-]+$")
 
 
 def _glob(root: Path, *patterns: str) -> list[Path]:
@@ -65,6 +70,7 @@ def input_files(root: Path) -> list[Path]:
         *_glob(root, MODEL_GLOB, PYTHON_MODEL_GLOB, *TRANSFORM_DOC_GLOBS),
         *_glob(root, MACRO_GLOB),
         *_glob(root, *JOB_GLOBS),
+        *_glob(root, *CRAWLER_GLOBS),
     ]
 
 
@@ -117,6 +123,7 @@ def load_project(
         jobs=jobs,
         triggers=triggers,
         workflows=workflows,
+        crawlers=_crawlers(root, checked),
     )
 
 
@@ -135,6 +142,7 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             glue=GlueTarget(**spec["glue"]) if "glue" in spec else None,
             timezone=spec.get("timezone", "UTC"),
             spark=SparkTarget(**spec.get("spark", {})),
+            s3=S3Target(**spec.get("s3", {})),
         )
         for name, spec in raw.items()
     }
@@ -427,3 +435,84 @@ def _seconds(doc: YamlDoc, at: tuple[Any, ...], value: Any) -> float:
     if m is None:  # pragma: no cover - the schema's pattern refuses it first
         raise UserError(f"'{value}' is not a duration", doc.location(at), hint="e.g. 90s, 30m, 2h")
     return float(m["n"]) * DURATION_UNITS[m["unit"]]
+
+
+def _crawlers(root: Path, checked: _Checker) -> tuple[CrawlerSpec, ...]:
+    crawlers: dict[str, CrawlerSpec] = {}
+    for path in _glob(root, *CRAWLER_GLOBS):
+        doc = load_yaml(path)
+        checked(doc, "crawlers")
+        for i, raw in enumerate(doc.data["crawlers"]):
+            at = ("crawlers", i)
+            if raw["name"] in crawlers:
+                raise UserError(
+                    f"crawler '{raw['name']}' is defined twice",
+                    doc.location((*at, "name")),
+                    hint=f"it is also defined at {crawlers[raw['name']].location}",
+                )
+            if "schedule" in raw:
+                _check_cron(doc, (*at, "schedule"), raw["schedule"])
+            policy = raw.get("schema_change_policy", {})
+            grouping = raw.get("grouping", {})
+            crawlers[raw["name"]] = CrawlerSpec(
+                name=raw["name"],
+                database=raw["database"],
+                targets=tuple(_crawl_target(root, t) for t in raw["targets"]),
+                location=doc.location(at),
+                include=tuple(raw.get("include", ())),
+                exclude=tuple(raw.get("exclude", ())),
+                table_prefix=raw.get("table_prefix", ""),
+                sample_size=raw.get("sample_size", 1),
+                classifiers=tuple(raw.get("classifiers", ())),
+                csv=CsvClassifier(**raw.get("csv", {})),
+                update_behavior=policy.get("update_behavior", "update_in_database"),
+                delete_behavior=policy.get("delete_behavior", "deprecate_in_database"),
+                recrawl=raw.get("recrawl_policy", "crawl_everything"),
+                table_level=grouping.get("table_level"),
+                single_schema=grouping.get("single_schema", False),
+                schedule=raw.get("schedule"),
+                description=raw.get("description", ""),
+            )
+    return tuple(crawlers.values())
+
+
+def _crawl_target(root: Path, raw: str) -> str:
+    """URLs (s3://, SQLAlchemy) pass through; a folder becomes absolute (relative to the project)."""
+    if "://" in raw or raw.startswith("sqlite:"):
+        return _catalog_url(root, raw) or raw
+    return str((root / raw).resolve()) if not Path(raw).is_absolute() else raw
+
+
+def _check_cron(doc: YamlDoc, at: tuple[Any, ...], text: str) -> None:
+    """A 5-field cron, or AWS's ``cron(min hour dom month dow year)``: checked for shape only."""
+    aws = text.startswith("cron(") and text.endswith(")")
+    fields = (text[5:-1] if aws else text).split()
+    if len(fields) == (6 if aws else 5) and all(CRON_FIELD_RE.match(f) for f in fields):
+        return
+    loc = doc.location(at)
+    raise UserError(
+        f"schedule {text!r} is not a cron expression",
+        loc,
+        hint="write 5 fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *', "
+        "or AWS's cron(0 3 * * ? *)",
+        snippet=snippet_at(doc.text, loc.line, loc.col, len(text)),
+    )
+
+
+def select_crawlers(project: Project, names: Sequence[str]) -> list[CrawlerSpec]:
+    """The named crawlers (all of them when none is named); an unknown name is a user error."""
+    by_name = {c.name: c for c in project.crawlers}
+    if not by_name:
+        raise UserError(
+            "this project defines no crawlers",
+            SourceLocation(project.config_path, 1, 1),
+            hint="add crawlers/*.yml with a 'crawlers:' list (name, database, targets)",
+        )
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1)
+            raise UserError(
+                f"no crawler named '{name}'",
+                hint=f"did you mean '{close[0]}'?" if close else f"crawlers: {', '.join(by_name)}",
+            )
+    return [by_name[n] for n in dict.fromkeys(names)] if names else list(by_name.values())

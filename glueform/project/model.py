@@ -23,6 +23,14 @@ class GlueTarget:
 
 
 @dataclass(frozen=True)
+class S3Target:
+    """How crawlers reach S3: a region and an optional endpoint (a local moto server, MinIO)."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
 class SparkTarget:
     """How a Spark target reaches Spark: a master URL, or Spark Connect, plus conf passthrough."""
 
@@ -46,6 +54,7 @@ class Target:
     glue: GlueTarget | None = None  # sync the catalog to the AWS Glue Data Catalog
     timezone: str = "UTC"  # pinned on every engine, so timestamps mean the same everywhere
     spark: SparkTarget = field(default_factory=SparkTarget)
+    s3: S3Target = field(default_factory=S3Target)  # crawlers' S3 targets
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,39 @@ class SourceTable:
     @property
     def key(self) -> str:
         return f"{self.source}.{self.name}"
+
+
+@dataclass(frozen=True)
+class CsvClassifier:
+    """A custom CSV classifier: what the sniffer would otherwise guess."""
+
+    delimiter: str | None = None
+    quote: str | None = None
+    header: bool | None = None
+
+
+@dataclass(frozen=True)
+class CrawlerSpec:
+    """A crawler as written in ``crawlers/*.yml``: what to list, how to classify and group it,
+    and what to do to the catalog (Glue's SchemaChangePolicy and RecrawlPolicy)."""
+
+    name: str
+    database: str
+    targets: tuple[str, ...]  # absolute folders, s3:// URLs or SQLAlchemy URLs
+    location: SourceLocation
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    table_prefix: str = ""
+    sample_size: int = 1  # files read per leaf folder; 0: every file
+    classifiers: tuple[str, ...] = ()  # empty: every built-in classifier
+    csv: CsvClassifier = field(default_factory=CsvClassifier)
+    update_behavior: str = "update_in_database"  # or log
+    delete_behavior: str = "deprecate_in_database"  # delete_from_database | log
+    recrawl: str = "crawl_everything"  # or crawl_new_folders_only
+    table_level: int | None = None  # absolute depth of tables; the target folder is level 1
+    single_schema: bool = False  # one table per target, whatever the schemas
+    schedule: str | None = None
+    description: str = ""
 
 
 def merge_config(*layers: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,6 +238,7 @@ class Project:
     jobs: Mapping[str, JobSpec] = field(default_factory=dict)
     triggers: Mapping[str, TriggerSpec] = field(default_factory=dict)
     workflows: Mapping[str, WorkflowSpec] = field(default_factory=dict)
+    crawlers: tuple[CrawlerSpec, ...] = ()
 
     def target(self, name: str | None) -> Target:
         from glueform.errors import UserError

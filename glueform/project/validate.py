@@ -15,7 +15,7 @@ from typing import Any
 from glueform.errors import UserError, snippet_at
 from glueform.project.yaml_load import YamlDoc
 
-SCHEMA_FILES = ("project", "config", "sources", "transforms", "jobs")
+SCHEMA_FILES = ("project", "config", "sources", "transforms", "jobs", "crawlers")
 
 
 @cache

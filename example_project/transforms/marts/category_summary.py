@@ -14,7 +14,9 @@ def category_summary(product_performance):
         F.sum("units_sold").alias("units_sold"),
         F.sum("revenue").alias("revenue"),
     )
-    best = product_performance.where(F.col("category_revenue_rank") == 1).groupBy("category").agg(
-        F.min("product_name").alias("best_seller")
+    best = (
+        product_performance.where(F.col("category_revenue_rank") == 1)
+        .groupBy("category")
+        .agg(F.min("product_name").alias("best_seller"))
     )
     return totals.join(best, "category", "left")
