@@ -116,14 +116,23 @@ class SparkEngine:
         return self._write(node, frame, location)
 
     def _write(self, node: Node, frame: Any, location: str) -> BuildOutput:
+        """Write the frame; its rows are counted while it is written (no second pass)."""
+        import uuid
+
+        from pyspark.sql import Observation
+        from pyspark.sql import functions as F
+
         relation = quote_relation(node.database, node.name, DIALECT)
-        writer = self._stored(node, frame).write.mode("errorifexists")
+        stored = self._stored(node, frame)
+        counted = Observation(f"glueform_{uuid.uuid4().hex}")
+        writer = stored.observe(counted, F.count(F.lit(1)).alias("rows")).write
+        writer = writer.mode("errorifexists")
         if node.partition_by:
             writer = writer.partitionBy(*node.partition_by)
         writer.parquet(location)
         self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{location}`")
-        rows = self.sql(f"SELECT count(*) FROM {relation}").collect()[0][0]
-        columns = self.columns(node.database, node.name)
+        rows = counted.get["rows"]
+        columns = _column_defs(stored.schema)
         keys = set(node.partition_by)
         return BuildOutput(
             rows=int(rows),
@@ -143,11 +152,7 @@ class SparkEngine:
         return frame if exprs is None else frame.selectExpr(*exprs)
 
     def columns(self, database: str, name: str) -> tuple[ColumnDef, ...]:
-        schema = self.spark.table(quote_relation(database, name, DIALECT)).schema
-        return tuple(
-            ColumnDef(f.name, normalize_type(f.dataType.simpleString(), DIALECT, to="duckdb"))
-            for f in schema.fields
-        )
+        return _column_defs(self.spark.table(quote_relation(database, name, DIALECT)).schema)
 
     def discard(self, location: str) -> None:
         shutil.rmtree(location, ignore_errors=True)
@@ -223,6 +228,13 @@ def _check_reachable(url: str) -> None:
     raise UserError(
         f"the Spark master at {url} does not answer",
         hint="check that it runs and the target's spark: master/remote",
+    )
+
+
+def _column_defs(schema: Any) -> tuple[ColumnDef, ...]:
+    return tuple(
+        ColumnDef(f.name, normalize_type(f.dataType.simpleString(), DIALECT, to="duckdb"))
+        for f in schema.fields
     )
 
 
