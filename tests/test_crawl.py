@@ -550,8 +550,8 @@ def test_crawler_yaml_errors_point_at_the_line(tmp_path: Path) -> None:
     (root / "crawlers/lake.yml").write_text(
         "crawlers:\n  - name: lake\n    database: landing\n    targets: [lake]\n    schedule: 'every day'\n"
     )
-    with pytest.raises(UserError, match="not a cron expression") as err:
-        Workspace(root, use_cache=False).crawl()
+    with pytest.raises(UserError, match="invalid cron expression 'every day'") as err:
+        Workspace(root, use_cache=False).validate()  # a crawler's schedule is a trigger's
     assert err.value.location.line == 5
     (root / "crawlers/lake.yml").write_text(
         "crawlers:\n  - name: lake\n    database: landing\n    targets: [lake]\n    schedule: cron(0 3 * * ? *)\n"

@@ -54,7 +54,8 @@ def test_example_selectors(shop: Path) -> None:
 
 def test_example_nightly_workflow(shop: Path) -> None:
     listed = {j["name"]: j for j in glueform_json("jobs", "ls", "-p", str(shop))}
-    assert set(listed) == {"nightly", "marketing"}
+    assert set(listed) == {"nightly", "marketing", "crawler:landing"}  # the crawler's schedule
+    assert listed["nightly"]["crawlers"] == ["landing"]
     assert listed["nightly"]["next_run"] is not None
     assert glueform("jobs", "trigger", "nightly_2am", "-p", str(shop)).exit_code == 0
     runs = glueform_json("runs", "-p", str(shop))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import basic_files, glueform, glueform_json, write_project
+from conftest import basic_files, glueform, glueform_json, query, write_project
 
 from glueform import Workspace
 from glueform.catalog.jobruns import JobRuns, Outcome
@@ -704,3 +704,52 @@ def test_lineage_events_posted_to_a_url() -> None:
         "START", "jr_1", "j", [], [], 0.0
     )
     assert down is not None and "not sent" in down  # a lineage backend that is down fails nothing
+
+
+CRAWL_JOBS = """\
+jobs:
+  - name: ingest
+    crawlers: [landing]
+    select: [landing_totals]
+  - name: after_crawl
+    select: [one]
+triggers:
+  - name: start_ingest
+    type: on_demand
+    jobs: [ingest]
+  - name: when_crawled
+    type: conditional
+    conditions: [{crawler: landing, state: SUCCEEDED}]
+    jobs: [after_crawl]
+"""
+CRAWLERS = "crawlers:\n  - {name: landing, database: landing, targets: [data/landing]}\n"
+
+
+def test_a_job_crawls_first_and_a_trigger_watches_the_crawler(tmp_path: Path) -> None:
+    files: dict[str, Any] = {
+        **basic_files(),
+        "jobs/jobs.yml": CRAWL_JOBS,
+        "crawlers/landing.yml": CRAWLERS,
+        "data/landing/refunds/dt=2024-01-01/part.csv": "refund_id,cents\n1,250\n2,100\n",
+        "data/landing/refunds/dt=2024-01-02/part.csv": "refund_id,cents\n3,75\n",
+        "transforms/jobs/one.sql": ONE_MODEL,
+        "transforms/jobs/landing_totals.sql": (
+            "select dt, sum(cents) as cents from {{ source('landing', 'refunds') }} group by dt\n"
+        ),
+    }
+    root = write_project(tmp_path / "shop", files)
+    clock = VirtualClock(at("2026-01-05T00:00").timestamp())
+    # the scheduler notices crawls that end after it last looked (the baseline of its trigger)
+    sched, store_cm = scheduler(root, clock, schedules=False)
+    store_cm.__exit__(None, None, None)
+    clock.sleep(60)
+    run_trigger(root, clock, "start_ingest")
+    assert statuses(root) == [("ingest", "SUCCEEDED"), ("after_crawl", "SUCCEEDED")]
+    ingest = job_runs(root, "ingest")[0]
+    events = [e["event"] for e in _log(root, ingest["id"])]
+    assert events.index("crawled") < events.index("step_started", events.index("crawled"))
+    with Workspace(root).catalog() as store:
+        table = store.table("shop", "landing_totals")
+        assert table is not None and table.location
+    rows = query(f"select * from read_parquet('{table.location}/*.parquet') order by dt")
+    assert [(str(d), c) for d, c in rows] == [("2024-01-01", 350), ("2024-01-02", 75)]

@@ -160,7 +160,7 @@ def commit_crawl(
             insert(s.crawls).values(
                 id=crawl_id,
                 crawler=changes.crawler,
-                status="success",
+                status="success" if changes.summary.get("ok", True) else "failed",
                 started_at=started_at,
                 finished_at=now,
                 summary=dict(changes.summary),

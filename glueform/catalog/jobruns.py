@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from glueform.catalog import schema as s
 from glueform.catalog.store import CatalogStore, _alive, _json
+from glueform.project.model import CRAWLER_KEY
 
 RUNNING = "RUNNING"
+_CRAWL_STATES = {"success": "SUCCEEDED", "failed": "FAILED"}
 FINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED")
 
 
@@ -111,17 +113,39 @@ class JobRuns:
     def outcomes_since(
         self, jobs: Iterable[str], since: float, workflow_run_id: str | None = None
     ) -> list[Outcome]:
-        """Finished runs of ``jobs`` after ``since`` (within one workflow run if given), oldest first."""
+        """Finished runs of ``jobs`` after ``since`` (within one workflow run if given), oldest
+        first. ``crawler:NAME`` keys give that crawler's crawls (within a workflow run: those
+        that ended after it started), as SUCCEEDED or FAILED."""
+        names = list(jobs)
+        crawlers = [n.removeprefix(CRAWLER_KEY) for n in names if n.startswith(CRAWLER_KEY)]
         j = s.job_runs
         query = (
             select(j.c.job, j.c.status, j.c.finished_at, j.c.id, j.c.workflow_run_id)
-            .where(j.c.job.in_(list(jobs)), j.c.status != RUNNING, j.c.finished_at > since)
+            .where(j.c.job.in_(names), j.c.status != RUNNING, j.c.finished_at > since)
             .order_by(j.c.finished_at, j.c.id)
         )
         if workflow_run_id is not None:
             query = query.where(j.c.workflow_run_id == workflow_run_id)
         with self.engine.connect() as conn:
-            return [Outcome(*row) for row in conn.execute(query)]
+            out = [Outcome(*row) for row in conn.execute(query)]
+            if crawlers:
+                if workflow_run_id is not None:
+                    w = s.workflow_runs
+                    started = conn.execute(
+                        select(w.c.started_at).where(w.c.id == workflow_run_id)
+                    ).scalar()
+                    since = max(since, started or 0.0)
+                c = s.crawls
+                rows = conn.execute(
+                    select(c.c.crawler, c.c.status, c.c.finished_at, c.c.id)
+                    .where(c.c.crawler.in_(crawlers), c.c.finished_at > since)
+                    .order_by(c.c.finished_at, c.c.id)
+                )
+                out += [
+                    Outcome(CRAWLER_KEY + name, _CRAWL_STATES.get(status, "FAILED"), at, id_, None)
+                    for name, status, at, id_ in rows
+                ]
+        return sorted(out, key=lambda o: (o.finished_at, o.run_id))
 
     def stop_orphans(self, now: float) -> list[dict[str, Any]]:
         """Runs left RUNNING by a process that died on this host end as STOPPED; the schedule

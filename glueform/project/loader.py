@@ -11,6 +11,7 @@ from typing import Any
 
 from glueform.errors import SourceLocation, UserError, snippet_at
 from glueform.project.model import (
+    CRAWLER_KEY,
     Column,
     Condition,
     CrawlerSpec,
@@ -55,7 +56,6 @@ JOB_GLOBS = ("jobs/*.yml", "jobs/*.yaml")
 DURATION_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms|s|m|h)")
 DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 CRAWLER_GLOBS = ("crawlers/*.yml", "crawlers/*.yaml")
-CRON_FIELD_RE = re.compile(r"^[0-9A-Za-z*?,/#LW-]+$")
 
 
 def _glob(root: Path, *patterns: str) -> list[Path]:
@@ -108,6 +108,8 @@ def load_project(
     models = _models(root, transforms_cfg.get("defaults", {}), transforms_cfg.get("folders", {}))
     _apply_transform_docs(root, models, checked)
     jobs, triggers, workflows = _jobs(root, checked)
+    crawlers = _crawlers(root, checked)
+    jobs, triggers = _with_crawler_schedules(crawlers, jobs, triggers)
     return Project(
         root=root,
         name=name,
@@ -123,7 +125,7 @@ def load_project(
         jobs=jobs,
         triggers=triggers,
         workflows=workflows,
-        crawlers=_crawlers(root, checked),
+        crawlers=crawlers,
     )
 
 
@@ -450,8 +452,6 @@ def _crawlers(root: Path, checked: _Checker) -> tuple[CrawlerSpec, ...]:
                     doc.location((*at, "name")),
                     hint=f"it is also defined at {crawlers[raw['name']].location}",
                 )
-            if "schedule" in raw:
-                _check_cron(doc, (*at, "schedule"), raw["schedule"])
             policy = raw.get("schema_change_policy", {})
             grouping = raw.get("grouping", {})
             crawlers[raw["name"]] = CrawlerSpec(
@@ -471,9 +471,37 @@ def _crawlers(root: Path, checked: _Checker) -> tuple[CrawlerSpec, ...]:
                 table_level=grouping.get("table_level"),
                 single_schema=grouping.get("single_schema", False),
                 schedule=raw.get("schedule"),
+                schedule_location=doc.location((*at, "schedule")) if "schedule" in raw else None,
                 description=raw.get("description", ""),
             )
     return tuple(crawlers.values())
+
+
+def _with_crawler_schedules(
+    crawlers: tuple[CrawlerSpec, ...], jobs: dict[str, JobSpec], triggers: dict[str, TriggerSpec]
+) -> tuple[dict[str, JobSpec], dict[str, TriggerSpec]]:
+    """A crawler's ``schedule`` is, as in Glue, a schedule of its own: the scheduler sees a job
+    ``crawler:NAME`` that runs only that crawler, and its schedule trigger (cron checked with
+    the others at validate time)."""
+    jobs, triggers = dict(jobs), dict(triggers)
+    for crawler in crawlers:
+        if crawler.schedule:
+            name = CRAWLER_KEY + crawler.name
+            jobs[name] = JobSpec(
+                name=name,
+                location=crawler.location,
+                description=f"the {crawler.name} crawler on its schedule",
+                crawlers=(crawler.name,),
+            )
+            triggers[name] = TriggerSpec(
+                name=name,
+                type="schedule",
+                jobs=(name,),
+                location=crawler.location,
+                schedule=crawler.schedule,
+                schedule_location=crawler.schedule_location,
+            )
+    return jobs, triggers
 
 
 def _crawl_target(root: Path, raw: str) -> str:
@@ -481,22 +509,6 @@ def _crawl_target(root: Path, raw: str) -> str:
     if "://" in raw or raw.startswith("sqlite:"):
         return _catalog_url(root, raw) or raw
     return str((root / raw).resolve()) if not Path(raw).is_absolute() else raw
-
-
-def _check_cron(doc: YamlDoc, at: tuple[Any, ...], text: str) -> None:
-    """A 5-field cron, or AWS's ``cron(min hour dom month dow year)``: checked for shape only."""
-    aws = text.startswith("cron(") and text.endswith(")")
-    fields = (text[5:-1] if aws else text).split()
-    if len(fields) == (6 if aws else 5) and all(CRON_FIELD_RE.match(f) for f in fields):
-        return
-    loc = doc.location(at)
-    raise UserError(
-        f"schedule {text!r} is not a cron expression",
-        loc,
-        hint="write 5 fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *', "
-        "or AWS's cron(0 3 * * ? *)",
-        snippet=snippet_at(doc.text, loc.line, loc.col, len(text)),
-    )
 
 
 def select_crawlers(project: Project, names: Sequence[str]) -> list[CrawlerSpec]:

@@ -114,6 +114,7 @@ class CrawlerSpec:
     table_level: int | None = None  # absolute depth of tables; the target folder is level 1
     single_schema: bool = False  # one table per target, whatever the schemas
     schedule: str | None = None
+    schedule_location: SourceLocation | None = None
     description: str = ""
 
 
@@ -188,6 +189,14 @@ class Condition:
     name: str
     state: str  # SUCCEEDED | FAILED | TIMEOUT | STOPPED
     location: SourceLocation
+
+    @property
+    def key(self) -> str:
+        """What the run record calls it: a job's name, ``crawler:NAME`` for a crawler."""
+        return self.name if self.kind == "job" else CRAWLER_KEY + self.name
+
+
+CRAWLER_KEY = "crawler:"
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,8 @@ def check_jobs(project: Project, graph: Graph) -> None:
 
 
 def _check_crawlers(project: Project, names: Iterable[str], where: SourceLocation) -> None:
-    """The one place crawler names are checked: against the project's crawlers (none yet)."""
-    crawlers: Mapping[str, object] = getattr(project, "crawlers", {})
-    _known(names, crawlers, "crawler", where)
+    """The one place crawler names are checked: against the project's crawlers."""
+    _known(names, {c.name: c for c in project.crawlers}, "crawler", where)
 
 
 def _known(

@@ -86,10 +86,39 @@ class TransformStep:
         return StepResult(result.ok, error, result.run_id)
 
 
+@dataclass(frozen=True)
+class CrawlStep:
+    """Run the job's crawlers, as ``glueform crawl NAME...``: a target that cannot be listed
+    fails the step (skipped files do not)."""
+
+    crawlers: tuple[str, ...]
+    name: str = "crawl"
+
+    def run(self, ws: Workspace, log: RunLog, command: str) -> StepResult:
+        results = ws.crawl(self.crawlers)
+        for r in results:
+            log.write(
+                "crawled",
+                crawler=r.crawler,
+                crawl_id=r.crawl_id,
+                ok=r.ok,
+                tables={a: r.count(a) for a in ("created", "updated", "deleted")},
+                partitions_added=r.partitions_added,
+                files_read=r.files_read,
+                files_skipped=len(r.skipped),
+            )
+        failed = [r for r in results if not r.ok]
+        error = (
+            f"crawler {failed[0].crawler}: {failed[0].failed_targets[0].reason}" if failed else None
+        )
+        return StepResult(not failed, error)
+
+
 def steps_for(job: JobSpec) -> list[Step]:
-    """The job's steps in order. Crawlers run first: a crawl step goes here, e.g.
-    ``if job.crawlers: steps.append(CrawlStep(job.crawlers))`` calling ``Workspace.crawl``."""
+    """The job's steps in order: crawlers first (their tables are the transforms' sources)."""
     steps: list[Step] = []
+    if job.crawlers:
+        steps.append(CrawlStep(job.crawlers))
     if job.select:
         steps.append(TransformStep(job.select, job.exclude))
     return steps

@@ -79,16 +79,15 @@ def conditions_met(trigger: TriggerSpec, outcomes: Sequence[Outcome]) -> bool:
     latest: dict[str, Outcome] = {}
     for outcome in outcomes:
         latest[outcome.job] = outcome
-    jobs = [c for c in trigger.conditions if c.kind == "job"]
+    wanted = [(c.key, c.state) for c in trigger.conditions]
     if trigger.logic == "any":
-        return any(o.job == c.name and o.status == c.state for c in jobs for o in outcomes)
-    if len(jobs) < len(trigger.conditions):
-        return False  # crawler outcomes are not recorded by this version
-    return all(c.name in latest and latest[c.name].status == c.state for c in jobs)
+        return any(o.job == key and o.status == state for key, state in wanted for o in outcomes)
+    return all(key in latest and latest[key].status == state for key, state in wanted)
 
 
 def watched_jobs(trigger: TriggerSpec) -> list[str]:
-    return sorted({c.name for c in trigger.conditions if c.kind == "job"})
+    """What a conditional trigger watches: job names and ``crawler:NAME`` keys."""
+    return sorted({c.key for c in trigger.conditions})
 
 
 def job_edges(triggers: Iterable[TriggerSpec]) -> dict[str, list[tuple[str, str]]]:
