@@ -204,6 +204,30 @@ def shop_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Workspace(root).docs().parent
 
 
+def test_the_example_projects_crawlers_and_jobs_have_pages(shop_site: Path) -> None:
+    sections = {s["id"]: s for s in read_document(shop_site)["sections"]}
+    assert list(sections) == ["crawlers", "jobs"]
+    (landing,) = sections["crawlers"]["items"]
+    assert landing["properties"]["database"] == "landing"
+    assert landing["triggers"] == [{"type": "schedule", "schedule": "0 6 * * *"}]
+    jobs = {j["name"]: j for j in sections["jobs"]["items"]}
+    assert set(jobs) == {"nightly", "marketing", "crawler:landing"}
+    nightly = jobs["nightly"]
+    assert nightly["properties"]["crawlers"] == "landing"
+    assert "marts.fct_orders" in nightly["tables"] and "marts.funnel_daily" not in nightly["tables"]
+    assert nightly["triggers"] == [
+        {
+            "name": "nightly_2am",
+            "type": "schedule",
+            "schedule": "cron(0 2 * * ? *) (Europe/Berlin)",
+            "workflow": "shop_nightly",
+        }
+    ]
+    marketing = jobs["marketing"]["triggers"]
+    assert {"name": "after_nightly", "type": "conditional", "workflow": "shop_nightly",
+            "conditions": "job nightly SUCCEEDED"} in marketing  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():

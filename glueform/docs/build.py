@@ -124,13 +124,86 @@ def build_docs(
 #   {"name", "description", "properties": {label: value}, "tables": [table ids it reads or
 #    writes], "triggers": [{"type": "schedule", "schedule": "cron(0 3 * * ? *)"}, ...]}
 # The site lists a kind in its navigation, overview, search and a page of its own only when
-# its items are not empty. A crawlers section is then, for instance:
-#   def _crawlers(project, graph, catalog):
-#       items = [{"name": c.name, "description": c.description, "tables": [...], ...}
-#                for c in project.crawlers]
-#       return {"id": "crawlers", "title": "Crawlers", "items": items}
+# its items are not empty.
 Section = Callable[[Project, Graph, CatalogSnapshot], dict[str, Any]]
-SECTIONS: tuple[Section, ...] = ()
+
+
+def _crawlers(project: Project, graph: Graph, catalog: CatalogSnapshot) -> dict[str, Any]:
+    """Each crawler: what it crawls, its policies, its schedule and the tables it made."""
+    items = []
+    for c in project.crawlers:
+        made = sorted(_id(k) for k, t in catalog.tables.items() if k[0] == c.database)
+        items.append(
+            {
+                "name": c.name,
+                "description": c.description,
+                "properties": {
+                    "database": c.database,
+                    "targets": ", ".join(_display(t) for t in c.targets),
+                    "recrawl": c.recrawl,
+                    "schema changes": f"{c.update_behavior}; deletions: {c.delete_behavior}",
+                    "sample size": str(c.sample_size),
+                },
+                "tables": made,
+                "triggers": [{"type": "schedule", "schedule": c.schedule}] if c.schedule else [],
+            }
+        )
+    return {"id": "crawlers", "title": "Crawlers", "items": items}
+
+
+def _jobs(project: Project, graph: Graph, catalog: CatalogSnapshot) -> dict[str, Any]:
+    """Each job: what it runs and the triggers that start it (as Glue's console shows them)."""
+    items = []
+    for job in project.jobs.values():
+        names = graph.select(list(job.select), list(job.exclude)) if job.select else []
+        starts = [t for t in project.triggers.values() if job.name in t.jobs]
+        items.append(
+            {
+                "name": job.name,
+                "description": job.description,
+                "properties": {
+                    k: v
+                    for k, v in {
+                        "crawlers": ", ".join(job.crawlers),
+                        "select": " ".join(job.select),
+                        "exclude": " ".join(job.exclude),
+                        "retries": str(job.max_retries) if job.max_retries else "",
+                        "timeout": f"{job.timeout:g}s" if job.timeout else "",
+                        "bookmark": job.bookmark,
+                    }.items()
+                    if v
+                },
+                "tables": sorted(f"{graph.nodes[n].database}.{n}" for n in names),
+                "triggers": [_trigger(t) for t in starts],
+            }
+        )
+    return {"id": "jobs", "title": "Jobs", "items": items}
+
+
+def _trigger(trigger: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": trigger.name, "type": trigger.type}
+    if trigger.schedule:
+        out["schedule"] = f"{trigger.schedule} ({trigger.timezone})"
+    if trigger.conditions:
+        out["conditions"] = f" {trigger.logic} ".join(
+            f"{c.kind} {c.name} {c.state}" for c in trigger.conditions
+        )
+    if trigger.workflow:
+        out["workflow"] = trigger.workflow
+    return out
+
+
+def _display(target: str) -> str:
+    """A crawl target as the project spells it (no password in a database URL)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    if parts.password:
+        return target.replace(f":{parts.password}@", ":***@")
+    return target
+
+
+SECTIONS: tuple[Section, ...] = (_crawlers, _jobs)
 
 
 _SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEY($|_)", re.I)

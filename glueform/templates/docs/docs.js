@@ -296,7 +296,7 @@
     main.innerHTML = "<h1>" + esc(s.title) + (item ? " · " + esc(item) : "") + "</h1>" + items.map(function (x) {
       var props = Object.keys(x.properties || {}).map(function (k) { return [k, esc(typeof x.properties[k] === "string" ? x.properties[k] : JSON.stringify(x.properties[k]))]; });
       if (x.tables && x.tables.length) props.push(["tables", x.tables.map(function (id) { return tableLink(id); }).join(", ")]);
-      if (x.triggers && x.triggers.length) props.push(["triggers", x.triggers.map(function (tr) { return esc(JSON.stringify(tr)); }).join("<br>")]);
+      if (x.triggers && x.triggers.length) props.push(["triggers", x.triggers.map(function (tr) { return Object.keys(tr).map(function (k) { return esc(k + ": " + tr[k]); }).join(" · "); }).join("<br>")]);
       return '<h2 id="' + esc(x.name) + '"><a href="' + href("section", sid, x.name) + '">' + esc(x.name) + "</a></h2>" +
         (x.description ? '<p class="desc">' + esc(x.description) + "</p>" : "") + kv(props);
     }).join("");
