@@ -34,7 +34,8 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
         if spec.language == "python":
             from glueform.transforms.compile import python_model
 
-            out = python_model(spec.sql, spec.path, project.models, project.sources)
+            crawled = {c.database for c in project.crawlers}  # any table a crawl makes there
+            out = python_model(spec.sql, spec.path, project.models, {*project.sources, *crawled})
         elif out is None or not env_unchanged(out.env):
             out = renderer.render(
                 spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t)

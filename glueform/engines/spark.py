@@ -54,7 +54,7 @@ class SparkEngine:
 
     def interrupt(self) -> None:
         if self.spark is not None:
-            self.spark.sparkContext.cancelAllJobs()
+            self.spark.interruptAll()  # classic and Spark Connect sessions alike
 
     def sql(self, statement: str) -> Any:
         return self.spark.sql(statement)
@@ -126,7 +126,7 @@ class SparkEngine:
         stored = self._stored(node, frame)
         counted = Observation(f"glueform_{uuid.uuid4().hex}")
         writer = stored.observe(counted, F.count(F.lit(1)).alias("rows")).write
-        writer = writer.mode("errorifexists")
+        writer = writer.mode("error")  # never over an existing version
         if node.partition_by:
             writer = writer.partitionBy(*node.partition_by)
         writer.parquet(location)

@@ -129,7 +129,7 @@ def _add_input(
     source_key = name.replace(SOURCE_SEPARATOR, ".", 1) if SOURCE_SEPARATOR in name else None
     if name in models:
         out.refs.append(name)
-    elif source_key in sources:
+    elif source_key in sources or (source_key and source_key.split(".")[0] in sources):
         out.sources.append(source_key)
     else:
         line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
