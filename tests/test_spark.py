@@ -138,6 +138,21 @@ def test_missing_java_says_what_to_install(tmp_path: Path) -> None:
         )
 
 
+def test_too_old_java_says_what_to_install(tmp_path: Path) -> None:
+    """A JAVA_HOME whose java is 11 (a script that answers -version as Java 11 does)."""
+    root = spark_project(tmp_path)
+    java = tmp_path / "jdk11/bin/java"
+    java.parent.mkdir(parents=True)
+    java.write_text("#!/bin/sh\necho 'openjdk version \"11.0.22\" 2024-01-16' >&2\n")
+    java.chmod(0o755)
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "jdk11")}
+    code = f"import sys\nfrom glueform.cli.main import main\nsys.argv = ['glueform', 'run', '-p', {str(root)!r}, '-t', 'spark']\nmain()\n"
+    out = run_in_subprocess(code, env)
+    assert out.returncode == 2, out.stderr
+    assert "needs Java 17 or newer" in out.stderr and "is Java 11" in out.stderr
+    assert "openjdk-17" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_unreachable_master_fails_in_seconds(tmp_path: Path) -> None:
     files = basic_files()
     target = SPARK_TARGET.replace("local[2]", "spark://127.0.0.1:1")

@@ -172,11 +172,7 @@ def spark_session(target: Target, project_root: Path) -> Any:
     if settings.remote:
         builder = builder.remote(settings.remote)
     else:
-        if not shutil.which("java"):
-            raise UserError(
-                "the spark engine needs Java (17 or newer) on PATH",
-                hint="install a JDK, e.g. apt-get install openjdk-17-jre-headless",
-            )
+        _check_java()
         builder = builder.master(settings.master)
         state = (target.state_dir / "spark").resolve()
         builder = (
@@ -209,6 +205,32 @@ def _quiet_python_loggers() -> None:
 
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).disabled = True
+
+
+MIN_JAVA = 17  # Spark 4
+
+
+def _check_java() -> None:
+    """Spark 4 needs Java 17+; an older one fails deep in the JVM's start with a class-version
+    error, so say it first. (JAVA_HOME wins over PATH, as in Spark's own scripts.)"""
+    import os
+    import re
+    import subprocess
+
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    hint = f"install Java {MIN_JAVA} or newer, e.g. apt-get install openjdk-17-jre-headless"
+    if not java or not Path(java).exists():
+        raise UserError(f"the spark engine needs Java ({MIN_JAVA} or newer) on PATH", hint=hint)
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    major = int(found.group(1)) if found else MIN_JAVA
+    if major == 1 and found and found.group(2):  # "1.8.0_392" is Java 8
+        major = int(found.group(2))
+    if major < MIN_JAVA:
+        raise UserError(
+            f"the spark engine needs Java {MIN_JAVA} or newer; {java} is Java {major}", hint=hint
+        )
 
 
 def _check_reachable(url: str) -> None:
