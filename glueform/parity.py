@@ -43,16 +43,12 @@ def rewrite_for(
 def _typed(query: exp.Expression, source: str, schema: Schema) -> exp.Expression:
     """The query with each expression's type annotated (unchanged when it cannot be typed)."""
     from sqlglot.optimizer.annotate_types import annotate_types
-    from sqlglot.optimizer.qualify import qualify
+
+    from glueform.sql import qualified
 
     try:
-        qualified = qualify(
-            query.copy(),
-            schema=schema,
-            dialect=source,
-            validate_qualify_columns=False,
-        )
-        return _unnamed_as_written(query, annotate_types(qualified, schema=schema, dialect=source))
+        typed = annotate_types(qualified(query, source, schema), schema=schema, dialect=source)
+        return _unnamed_as_written(query, typed)
     except Exception:  # a gap in typing only means the typed rewrites do not apply
         return query
 

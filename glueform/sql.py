@@ -105,23 +105,25 @@ def referenced_tables(query: exp.Expression) -> set[TableRef]:
     return found
 
 
-def infer_columns(
-    sql: str, dialect: str, schema: dict[str, dict[str, dict[str, str]]]
-) -> list[tuple[str, str]] | None:
-    """Output columns and types of a query, from the known schemas; None when they cannot be known."""
+def qualified(query: exp.Expression | str, dialect: str, schema: Schema) -> exp.Expression:
+    """The query (a copy) with every column qualified against ``schema``, which may be partial;
+    raises what sqlglot raises (callers treat that as "cannot be known")."""
     import sqlglot
-    from sqlglot import exp
-    from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
 
+    parsed = sqlglot.parse_one(query, dialect=dialect) if isinstance(query, str) else query.copy()
+    return qualify(parsed, schema=schema, dialect=dialect, validate_qualify_columns=False)
+
+
+def infer_columns(
+    sql: str, dialect: str, schema: Schema
+) -> list[tuple[str, str]] | None:
+    """Output columns and types of a query, from the known schemas; None when they cannot be known."""
+    from sqlglot import exp
+    from sqlglot.optimizer.annotate_types import annotate_types
+
     try:
-        query = qualify(
-            sqlglot.parse_one(sql, dialect=dialect),
-            schema=schema,
-            dialect=dialect,
-            validate_qualify_columns=False,
-        )
-        query = annotate_types(query, schema=schema, dialect=dialect)
+        query = annotate_types(qualified(sql, dialect, schema), schema=schema, dialect=dialect)
     except Exception:  # an inference gap is not an error: the run tells the real types
         return None
     unexpanded = any(isinstance(s, exp.Star) or isinstance(s.this, exp.Star) for s in query.selects)
@@ -303,20 +305,13 @@ def column_lineage(
     """Qualify the query once against the known schemas, then walk every output column down to
     the table columns it reads (sqlglot.lineage). None when the query cannot be qualified.
     Without ``infer_types`` (the caller knows them) the types are left empty: a third less work."""
-    import sqlglot
     from sqlglot import exp
     from sqlglot.lineage import lineage
     from sqlglot.optimizer.annotate_types import annotate_types
-    from sqlglot.optimizer.qualify import qualify
     from sqlglot.optimizer.scope import build_scope
 
     try:
-        query = qualify(
-            sqlglot.parse_one(sql, dialect=dialect),
-            schema=schema,
-            dialect=dialect,
-            validate_qualify_columns=False,
-        )
+        query = qualified(sql, dialect, schema)
     except Exception:  # a gap in lineage is not an error: the page says it is unknown
         return None
     if any(isinstance(s, exp.Star) or isinstance(s.this, exp.Star) for s in query.selects):

@@ -6,7 +6,6 @@ import gzip
 import io
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +16,7 @@ from conftest import write_project
 from glueform import Workspace
 from glueform.catalog import CatalogStore
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{server._server.server_port}"  # type: ignore[attr-defined]
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(key, value)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("aws_env")]
 
 
 def parquet_bytes(sql: str, tmp: Path) -> bytes:
@@ -52,10 +31,10 @@ def put(client: Any, bucket: str, objects: dict[str, bytes]) -> None:
         client.put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def s3_project(tmp_path: Path, endpoint: str, bucket: str, **options: Any) -> Path:
+def s3_project(tmp_path: Path, moto_endpoint: str, bucket: str, **options: Any) -> Path:
     config = (
         "name: lakehouse\ntargets:\n  dev:\n    engine: duckdb\n"
-        f"    s3: {{region: eu-west-1, endpoint_url: '{endpoint}'}}\n"
+        f"    s3: {{region: eu-west-1, endpoint_url: '{moto_endpoint}'}}\n"
     )
     crawler = {
         "name": "s3lake",
@@ -70,11 +49,11 @@ def s3_project(tmp_path: Path, endpoint: str, bucket: str, **options: Any) -> Pa
 
 
 def test_an_s3_lake_is_crawled_with_partitions_and_bad_files_reported(
-    tmp_path: Path, endpoint: str
+    tmp_path: Path, moto_endpoint: str
 ) -> None:
     import boto3
 
-    client = boto3.client("s3", region_name="eu-west-1", endpoint_url=endpoint)
+    client = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto_endpoint)
     client.create_bucket(
         Bucket="lake-a", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
@@ -94,7 +73,7 @@ def test_an_s3_lake_is_crawled_with_partitions_and_bad_files_reported(
     objects["lake/events/2024/01/e.json"] = buf.getvalue().encode()
     objects["lake/events/2024/02/e.json"] = buf.getvalue().encode()
     put(client, "lake-a", objects)
-    root = s3_project(tmp_path, endpoint, "lake-a", recrawl_policy="crawl_new_folders_only",
+    root = s3_project(tmp_path, moto_endpoint, "lake-a", recrawl_policy="crawl_new_folders_only",
                       schema_change_policy={"delete_behavior": "log"})  # fmt: skip
     (result,) = Workspace(root).crawl()
     assert {t.name: t.action for t in result.tables} == {
@@ -151,7 +130,7 @@ def test_an_s3_endpoint_that_is_down_is_reported_within_seconds(tmp_path: Path) 
     assert result.tables == () and not result.ok
 
 
-def test_a_missing_bucket_is_a_failed_target(tmp_path: Path, endpoint: str) -> None:
-    root = s3_project(tmp_path, endpoint, "no-such-bucket")
+def test_a_missing_bucket_is_a_failed_target(tmp_path: Path, moto_endpoint: str) -> None:
+    root = s3_project(tmp_path, moto_endpoint, "no-such-bucket")
     (result,) = Workspace(root).crawl()
     assert "NoSuchBucket" in result.failed_targets[0].reason
