@@ -115,9 +115,7 @@ def qualified(query: exp.Expression | str, dialect: str, schema: Schema) -> exp.
     return qualify(parsed, schema=schema, dialect=dialect, validate_qualify_columns=False)
 
 
-def infer_columns(
-    sql: str, dialect: str, schema: Schema
-) -> list[tuple[str, str]] | None:
+def infer_columns(sql: str, dialect: str, schema: Schema) -> list[tuple[str, str]] | None:
     """Output columns and types of a query, from the known schemas; None when they cannot be known."""
     from sqlglot import exp
     from sqlglot.optimizer.annotate_types import annotate_types

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import write_project
+from conftest import query, write_project
 
 from glueform import Workspace
 from glueform.catalog import CatalogStore
@@ -134,3 +134,44 @@ def test_a_missing_bucket_is_a_failed_target(tmp_path: Path, moto_endpoint: str)
     root = s3_project(tmp_path, moto_endpoint, "no-such-bucket")
     (result,) = Workspace(root).crawl()
     assert "NoSuchBucket" in result.failed_targets[0].reason
+
+
+def test_crawled_s3_tables_are_sources_that_a_run_reads(tmp_path: Path, moto_endpoint: str) -> None:
+    import boto3
+
+    client = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto_endpoint)
+    client.create_bucket(
+        Bucket="lake-b", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    objects = {
+        f"lake/orders/dt=2024-01-0{d}/part-0.parquet": parquet_bytes(
+            f"select range as id, range * 2 as amount from range({d * 10})", tmp_path
+        )
+        for d in (1, 2)
+    }
+    objects["lake/people/p.csv.gz"] = gzip.compress(b"id,name\n1,ada\n2,grace\n3,linus\n")
+    put(client, "lake-b", objects)
+    root = s3_project(tmp_path, moto_endpoint, "lake-b")
+    (root / "transforms").mkdir()
+    (root / "transforms/daily.sql").write_text(
+        "select dt, count(*) as orders, sum(amount) as amount\n"
+        "from {{ source('landing', 'orders') }} group by dt\n"
+    )
+    (root / "transforms/people_count.sql").write_text(
+        "select count(*) as people from {{ source('landing', 'people') }}\n"
+    )
+    (crawled,) = Workspace(root).crawl()
+    assert crawled.ok
+    result = Workspace(root).run()  # DuckDB reads s3:// through httpfs, at the target's endpoint
+    assert result.ok, [r.message for r in result.results]
+    with Workspace(root).catalog() as catalog:
+        daily, people = (
+            catalog.table("lakehouse", "daily"),
+            catalog.table("lakehouse", "people_count"),
+        )
+    assert daily is not None and people is not None
+    rows = query(
+        f"select dt, orders, amount from read_parquet('{daily.location}/*.parquet') order by dt"
+    )
+    assert [(str(d), n, a) for d, n, a in rows] == [("2024-01-01", 10, 90), ("2024-01-02", 20, 380)]
+    assert query(f"select people from read_parquet('{people.location}/*.parquet')") == [(3,)]

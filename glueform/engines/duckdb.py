@@ -41,6 +41,8 @@ _READERS = {
     "avro": "read_avro",  # crawled Avro files; needs the duckdb-extension-avro wheel
 }
 _EXTENSIONS = {"avro": "avro"}  # format -> DuckDB extension, loaded from its PyPI wheel
+# (and httpfs, for s3:// locations, from duckdb-extension-httpfs)
+_EXTRAS = {"avro": "avro", "httpfs": "s3"}  # the glueform extra that installs each
 
 
 class DuckDBEngine:
@@ -56,6 +58,7 @@ class DuckDBEngine:
         self._cursors: list[Any] = []
         self._lock = threading.Lock()
         self._session: Any = None
+        self._s3_ready = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -108,11 +111,43 @@ class DuckDBEngine:
         elif table.table_type == EXTERNAL_TABLE:
             if table.format in _EXTENSIONS:
                 self._load_extension(_EXTENSIONS[table.format])
+            if (table.location or "").startswith("s3://"):
+                self._reach_s3()
             select_sql = _external_scan(table)
         else:
             assert table.location is not None
             select_sql = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
         self._create_view(table.database, table.name, select_sql)
+
+    def _reach_s3(self) -> None:
+        """httpfs and an S3 secret from the target's ``s3:`` settings and the standard AWS
+        variables (once per run; the secret lives only in this in-memory database)."""
+        import os
+        from urllib.parse import urlsplit
+
+        if self._s3_ready:
+            return
+        self._load_extension("httpfs")
+        settings = self.target.s3
+        options: dict[str, Any] = {}
+        env = {"KEY_ID": "AWS_ACCESS_KEY_ID", "SECRET": "AWS_SECRET_ACCESS_KEY",
+               "SESSION_TOKEN": "AWS_SESSION_TOKEN"}  # fmt: skip
+        options |= {k: os.environ[v] for k, v in env.items() if os.environ.get(v)}
+        region = (
+            settings.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        if region:
+            options["REGION"] = region
+        if settings.endpoint_url:  # a local or compatible server: path-style URLs
+            url = urlsplit(settings.endpoint_url)
+            options |= {
+                "ENDPOINT": url.netloc,
+                "URL_STYLE": "path",
+                "USE_SSL": url.scheme == "https",
+            }
+        body = ", ".join(f"{k} {_literal(v)}" for k, v in options.items())
+        self.execute(f"CREATE OR REPLACE SECRET glueform_s3 (TYPE s3, {body})")
+        self._s3_ready = True
 
     def _load_extension(self, name: str) -> None:
         """``INSTALL '<file in the duckdb-extension-NAME wheel>'; LOAD NAME``: no download."""
@@ -126,7 +161,7 @@ class DuckDBEngine:
         )
         if not found:
             raise ValueError(
-                f"reading {name} needs the duckdb-extension-{name} package: pip install 'glueform[{name}]'"
+                f"reading {name} needs the duckdb-extension-{name} package: pip install 'glueform[{_EXTRAS[name]}]'"
             )
         self.execute(f"INSTALL {string_literal(str(found[-1]), DIALECT)}")
         self.execute(f"LOAD {name}")
