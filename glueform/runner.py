@@ -328,8 +328,7 @@ def _input_schema(graph: Graph, node: Node, engine: Engine) -> Schema | None:
     if engine.dialect == graph.dialect:
         return None
     schema: Schema = {}
-    inputs = [graph.sources[k] for k in node.sources]
-    relations = [(t.source, t.name) for t in inputs]
+    relations = [(s, t) for s, _, t in (k.partition(".") for k in node.sources)]  # or crawled
     relations += [(graph.nodes[r].database, r) for r in node.refs]
     for database, name in relations:
         schema.setdefault(database, {})[name] = {

@@ -76,9 +76,11 @@ def verify(
     upstream = sorted(first.graph.upstream_of(names) | set(names))
     scratch = first.project.root / "target" / "verify"
     shutil.rmtree(scratch, ignore_errors=True)
+    crawled = _crawled_tables(first)
     runs: dict[str, tuple[Workspace, RunResult]] = {}
     for target in (base_name, other_name):
         ws = Workspace(root, target=target, vars=vars, scratch=scratch / target)
+        _declare(ws, crawled)
         runs[target] = (ws, ws.run(select=upstream))
     report = VerifyReport(base_name, other_name)
     built = set(names)
@@ -90,6 +92,30 @@ def verify(
         _compare(name, runs[base_name][0], runs[other_name][0]) for name in names if name in built
     ]
     return report
+
+
+def _crawled_tables(ws: Workspace) -> list[tuple[Any, list[Any]]]:
+    """The base target's crawled tables (external tables no sources/*.yml declares), with their
+    partitions: both scratch runs read the same files as the real one would."""
+    if not ws.project.crawlers:
+        return []
+    crawled = {c.database for c in ws.project.crawlers}
+    with ws.catalog() as catalog:
+        return [
+            (t, catalog.partitions(t.database, t.name))
+            for t in catalog.tables()
+            if t.database in crawled and f"{t.database}.{t.name}" not in ws.project.sources
+        ]
+
+
+def _declare(ws: Workspace, tables: list[tuple[Any, list[Any]]]) -> None:
+    if not tables:
+        return
+    with ws.catalog() as catalog:
+        catalog.ensure_databases({t.database for t, _ in tables})
+        for table, partitions in tables:
+            catalog.put_table(table, None)
+            catalog.replace_partitions(table.database, table.name, partitions)
 
 
 def _other_engine_target(ws: Workspace) -> str:

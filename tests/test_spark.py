@@ -186,3 +186,28 @@ def test_verify_reports_equal_and_different_tables(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "differs  as_text: 1 rows only on dev, 1 only on spark" in result.stdout
     assert not (root / "warehouse").exists(), "verify runs in scratch folders, not the warehouse"
+
+
+def test_crawled_tables_read_the_same_on_both_engines(tmp_path: Path) -> None:
+    """The example's landing crawler: Hive-style dt= folders of CSV, and unnamed year/month
+    folders of gzipped NDJSON with a nested struct (partition_0, partition_1)."""
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse*", ".glueform*", "target")
+    )
+    (root / "transforms/marts/refunds_daily.sql").write_text(
+        "select dt, count(*) as refunds, sum(amount_cents) as cents\n"
+        "from {{ source('landing', 'refunds') }} group by dt\n"
+    )
+    (root / "transforms/marts/app_months.sql").write_text(
+        "select partition_0 as year, partition_1 as month, count(*) as events,\n"
+        "       count(distinct device.os) as systems\n"
+        "from {{ source('landing', 'app_events') }} group by all\n"
+    )
+    assert glueform("crawl", "-p", str(root)).exit_code == 0
+    report = glueform_json("verify", "-p", str(root), "-s", "refunds_daily", "-s", "app_months")
+    assert report["ok"], report
+    assert {t["name"]: t["rows"][0] for t in report["tables"]} == {
+        "refunds_daily": 3,
+        "app_months": 2,
+    }

@@ -7,6 +7,7 @@ a whole process (it is costly to start); each run replaces the databases it regi
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,13 +85,18 @@ class SparkEngine:
         """A source's files as a table; with declared column types, a view casting them over
         a table of the files (a CSV then read as text, as on DuckDB)."""
         declared = {c.name: c.type for c in table.columns if c.type}
-        if not declared:
-            self.sql(_external_table(relation, table))
-            return
         files = quote_relation(table.database, f"{table.name}__files", DIALECT)
-        self.sql(_external_table(files, table, infer=False))
+        target = files if declared else relation
+        self.sql(_external_table(target, table, infer=not declared))
+        if _hive_partitioned(table):  # a partitioned catalog table shows no rows until then
+            self.sql(f"ALTER TABLE {target} RECOVER PARTITIONS")
+        if not declared:
+            return
         columns = [(f.name, f.dataType.simpleString()) for f in self.spark.table(files).schema]
-        exprs = cast_columns(columns, declared, DIALECT) or ["*"]
+        exprs = cast_columns(columns, declared, DIALECT) or [
+            quote_identifier(n, DIALECT) for n, _ in columns
+        ]
+        exprs += _folder_columns(table, {n for n, _ in columns})
         self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT {', '.join(exprs)} FROM {files}")
 
     # -- building ------------------------------------------------------------------------------
@@ -265,6 +271,13 @@ def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> s
     options: dict[str, Any] = {"path": table.location}
     for key, value in table.options.items():
         options[_OPTION_NAMES.get(key, key)] = value
+    if _hive_partitioned(table) and _GLOB.search(table.location):
+        # key=value folders: Spark discovers them from the root folder, not from a glob; the
+        # glob's file pattern (*.csv) still applies
+        root, pattern = _GLOB.split(table.location, 1)[0], table.location.rsplit("/", 1)[-1]
+        options["path"] = root
+        if _GLOB.search("/" + pattern):
+            options.setdefault("pathGlobFilter", pattern)
     if table.format == "json":
         options.setdefault("multiLine", True)
     if table.format == "csv":
@@ -272,6 +285,29 @@ def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> s
         options.setdefault("inferSchema", infer)
     rendered = ", ".join(f"{quote_identifier(k, DIALECT)} {_option(v)}" for k, v in options.items())
     return f"CREATE TABLE {relation} USING {_FORMATS[table.format]} OPTIONS ({rendered})"
+
+
+_GLOB = re.compile(r"/[^/]*[*?\[]")  # the first path component with a glob character
+
+
+def _hive_partitioned(table: CatalogTable) -> bool:
+    return bool(table.partition_keys) and table.options.get("hive_partitioning") is not False
+
+
+def _folder_columns(table: CatalogTable, have: set[str]) -> list[str]:
+    """Partition keys of unnamed folders (2024/01/: ``partition_0``, ``partition_1``), which
+    Spark does not discover: the folders of each row's file, as DuckDB's reads give them."""
+    keys = [c for c in table.partition_keys if c.name not in have]
+    n = len(keys)
+    return [
+        f"CAST(element_at(split(_metadata.file_path, '/'), {i - n - 1}) AS"
+        f" {_type_sql(c.type or 'VARCHAR')}) AS {quote_identifier(c.name, DIALECT)}"
+        for i, c in enumerate(keys)
+    ]
+
+
+def _type_sql(duckdb_type: str) -> str:
+    return normalize_type(duckdb_type, "duckdb", to=DIALECT)
 
 
 def _option(value: Any) -> str:
