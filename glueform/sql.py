@@ -357,3 +357,35 @@ def column_lineage(
 def _known_type(type_: exp.DataType | None, dialect: str) -> str:
     text = type_.sql(dialect) if type_ is not None else ""
     return "" if text.upper() in ("", "UNKNOWN", "NULL") else normalize_type(text, dialect)
+
+
+def type_sql(type_duckdb: str, dialect: str) -> str:
+    """A DuckDB type name (the catalog's) spelt in ``dialect``."""
+    return _type_sql(type_duckdb, dialect)
+
+
+def null_safe_equal(left: str, right: str, dialect: str) -> str:
+    """``left`` equals ``right``, NULL equal to NULL (``IS NOT DISTINCT FROM``, Spark's ``<=>``)."""
+    from sqlglot import exp
+
+    return exp.NullSafeEQ(
+        this=exp.maybe_parse(left, dialect=dialect),
+        expression=exp.maybe_parse(right, dialect=dialect),
+    ).sql(dialect=dialect)
+
+
+def replace_relations(sql: str, mapping: dict[tuple[str, str], str], dialect: str) -> str:
+    """``sql`` reading the relations of ``mapping`` ((database, name) -> a relation name without
+    database) instead; each keeps its alias, or gets its old name as one."""
+    from sqlglot import exp, parse_one
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and (node.db, node.name) in mapping:
+            alias = node.args.get("alias") or exp.TableAlias(
+                this=exp.to_identifier(node.name, quoted=True)
+            )
+            target = exp.to_identifier(mapping[(node.db, node.name)], quoted=True)
+            return exp.Table(this=target, alias=alias)
+        return node
+
+    return parse_one(sql, dialect=dialect).transform(swap).sql(dialect=dialect)

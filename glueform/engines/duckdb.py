@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -17,6 +18,7 @@ from urllib.parse import unquote
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
+from glueform.incremental import Increment, combine_sql, duplicate_key_error, duplicate_key_sql
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -142,6 +144,9 @@ class DuckDBEngine:
         if node.materialized == "view":
             self._create_view(node.database, node.name, sql)
             return BuildOutput(None, None, sql, self.columns(node.database, node.name))
+        return self._write(node, sql, location)
+
+    def _write(self, node: Node, sql: str, location: str) -> BuildOutput:
         Path(location).mkdir(parents=True, exist_ok=True)
         sql = self._stored(node, sql)
         if node.partition_by:
@@ -163,6 +168,38 @@ class DuckDBEngine:
             partition_keys=tuple(c for k in node.partition_by for c in columns if c.name == k),
             partitions=self._partitions(node, location) if node.partition_by else (),
         )
+
+    def build_incremental(
+        self, node: Node, sql: str, location: str, increment: Increment
+    ) -> BuildOutput:
+        """The new rows are materialised once (checks and the combination read them), then the
+        next version is written by one COPY."""
+        new = quote_identifier(f"glueform_new__{node.database}__{node.name}", DIALECT)
+        self.execute(f"CREATE OR REPLACE TABLE {new} AS {self._stored(node, sql)}")
+        try:
+            if increment.strategy == "merge":
+                found = self.execute(duplicate_key_sql(increment, new, DIALECT))
+                if found:
+                    raise duplicate_key_error(increment, found[0])
+            columns = [(n, t) for n, t, *_ in self.execute(f"DESCRIBE {new}")]
+            added = int(self.execute(f"SELECT count(*) FROM {new}")[0][0])
+            output = self._write(node, combine_sql(increment, new, columns, DIALECT), location)
+        finally:
+            self.execute(f"DROP TABLE IF EXISTS {new}")
+        return replace(output, added=added)
+
+    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> None:
+        """A source over the listed files only (what a bookmark says is new)."""
+        if table.format in _EXTENSIONS:
+            self._load_extension(_EXTENSIONS[table.format])
+        self.register_view(name, _external_scan(table, files))
+
+    def register_view(self, name: str, select_sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name, DIALECT)} AS {select_sql}")
+
+    def value(self, sql: str) -> Any:
+        rows = self.execute(sql)
+        return rows[0][0] if rows else None
 
     def build_python(
         self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
@@ -230,7 +267,7 @@ class DuckDBEngine:
         shutil.rmtree(location, ignore_errors=True)
 
 
-def _external_scan(table: CatalogTable) -> str:
+def _external_scan(table: CatalogTable, files: list[str] | None = None) -> str:
     """A read of a source's files with its reader options; Hive folders when it has partition
     keys; declared column types cast (a CSV that declares them is read as text first, as on
     Spark, so '007' stays '007' and both engines parse the same strings)."""
@@ -255,7 +292,12 @@ def _external_scan(table: CatalogTable) -> str:
             for i, c in enumerate(table.partition_keys)
         ]
         projection = ", ".join(["* EXCLUDE (filename)", *keys])
-    args = [string_literal(table.location, DIALECT)]
+    where = (
+        string_literal(table.location, DIALECT)
+        if files is None
+        else "[" + ", ".join(string_literal(f, DIALECT) for f in files) + "]"
+    )
+    args = [where]
     args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
     scan = f"SELECT {projection} FROM {_READERS[table.format]}({', '.join(args)})"
     if not declared:
