@@ -123,6 +123,50 @@ class Increment:
     this: str  # the current version's relation, quoted in the engine's dialect
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type) of the current version
     location: SourceLocation
+    previous: str | None = None  # the current version's folder
+
+
+def links_previous(inc: Increment, new: Sequence[tuple[str, str]]) -> bool:
+    """Whether the next version can take the current version's files as they are (hard links)
+    and add files of the new rows only: append, and insert_overwrite of partitioned tables,
+    when the columns did not change. Parquet files are never modified, so a file shared by two
+    version folders is as safe as a copy, and each folder stays a whole table for any reader."""
+    if inc.strategy not in ("append", "insert_overwrite") or inc.previous is None:
+        return False
+    if "://" in inc.previous:
+        return False
+    return all(in_old and in_new for _, _, in_old, in_new in final_columns(inc, new))
+
+
+def link_previous(previous: str, location: str, keep_written_partitions: bool) -> int:
+    """Hard-link the previous version's data files into the new version's folder (a copy where
+    the filesystem cannot link). With ``keep_written_partitions``, partition folders the new rows
+    wrote are left as written (insert_overwrite). Returns the number of files taken over."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    old, new = Path(previous), Path(location)
+    written = (
+        {p.parent.relative_to(new) for p in new.rglob("*") if p.is_file()}
+        if keep_written_partitions
+        else set()
+    )
+    taken = 0
+    for file in sorted(old.rglob("*")):
+        if not file.is_file() or file.name.startswith((".", "_")):
+            continue  # Spark's _SUCCESS and .crc files
+        rel = file.relative_to(old)
+        if rel.parent in written:
+            continue
+        dest = new / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(file, dest)
+        except OSError:
+            shutil.copy2(file, dest)
+        taken += 1
+    return taken
 
 
 def final_columns(
@@ -190,7 +234,8 @@ def combine_sql(
     inc: Increment, new_relation: str, new_columns: Sequence[tuple[str, str]], dialect: str
 ) -> str:
     """The next version's rows: the current version's rows that the strategy keeps, and every
-    new row, each cast to the next version's column types.
+    new row, each cast to the next version's column types (only the new rows when the previous
+    version's files are linked, see ``links_previous``).
 
     - append: every old row;
     - merge and delete+insert: the old rows whose unique_key is not among the new rows' (so a
@@ -201,6 +246,7 @@ def combine_sql(
     from glueform.sql import null_safe_equal, quote_identifier, type_sql
 
     columns = final_columns(inc, new_columns)
+    only_new = links_previous(inc, new_columns)
 
     def select(alias: str, present: int) -> str:
         exprs = []
@@ -210,6 +256,8 @@ def combine_sql(
             exprs.append(f"CAST({value} AS {type_sql(type_, dialect)}) AS {col}")
         return ", ".join(exprs)
 
+    if only_new:  # the previous version's files are linked, not rewritten
+        return f"SELECT {select('n', 1)} FROM {new_relation} AS n"
     match_on = inc.unique_key if inc.strategy in KEYED else inc.partition_by
     old = f"SELECT {select('o', 0)} FROM {inc.this} AS o"
     if inc.strategy != "append":

@@ -6,6 +6,7 @@ its build succeeded. A failing node skips its descendants, never its siblings.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -107,6 +108,18 @@ class _Inputs:
     sources: Mapping[str, CatalogTable] = field(default_factory=dict)
     marks: Mapping[tuple[str, str], Bookmark] = field(default_factory=dict)
     partitions: Mapping[str, list[Partition]] = field(default_factory=dict)
+    # sources only bookmarked models read, by file: registered whole only if a build needs it
+    # (scanning a large source for its schema is what an increment is meant not to pay)
+    deferred: frozenset[str] = frozenset()
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    registered: set[str] = field(default_factory=set)
+
+    def ensure(self, key: str, engine: Engine, graph: Graph) -> None:
+        """Register a deferred source whole (once, whichever build asks first)."""
+        with self.lock:
+            if key in self.deferred and key not in self.registered:
+                self.registered.add(key)
+                _register_source(engine, self.sources[key], graph.sources.get(key))
 
 
 def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
@@ -131,7 +144,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     inputs = _inputs(graph, todo, sources, catalog)
     try:
         engine.open()
-        _prepare(graph, todo, built, sources, engine)
+        _prepare(graph, todo, built, sources, engine, inputs.deferred)
         _Walk(graph, todo, built, run_id, ctx, result, inputs).run()
     except BaseException as exc:
         catalog.finish_run(run_id, "error" if isinstance(exc, Exception) else "cancelled")
@@ -164,7 +177,25 @@ def _inputs(
         for key in partitioned
         if key in sources
     }
-    return _Inputs(sources, load_bookmarks(catalog), partitions)
+    return _Inputs(sources, load_bookmarks(catalog), partitions, _deferred(graph, todo, sources))
+
+
+def _deferred(graph: Graph, todo: set[str], sources: Mapping[str, CatalogTable]) -> frozenset[str]:
+    """Sources whose every reader in this run is an incremental model that bookmarks its files."""
+    readers: dict[str, list[Node]] = {}
+    for name in todo | graph.upstream_of(todo):
+        for key in graph.nodes[name].sources:
+            readers.setdefault(key, []).append(graph.nodes[name])
+
+    def by_files(node: Node, key: str) -> bool:
+        inc = node.incremental
+        if node.name not in todo or inc is None or inc.bookmark != "enable" or key not in sources:
+            return False
+        table = sources[key]
+        mark = inc.bookmarked(key, table.table_type == "EXTERNAL_TABLE" and bool(table.location))
+        return mark is not None and mark.kind != "column"
+
+    return frozenset(k for k, nodes in readers.items() if all(by_files(n, k) for n in nodes))
 
 
 def _prepare(
@@ -173,15 +204,17 @@ def _prepare(
     built: dict[str, CatalogTable],
     sources: dict[str, CatalogTable],
     engine: Engine,
+    deferred: frozenset[str] = frozenset(),
 ) -> None:
-    """Register what the selected nodes read but this run does not build, from the catalog."""
+    """Register what the selected nodes read but this run does not build, from the catalog
+    (``deferred`` sources only when a build needs them whole)."""
     databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
     engine.create_databases(databases | {t.database for t in sources.values()})
     outside = graph.upstream_of(todo) - todo
     registered: set[str] = set()
     for name in [*graph.topological(outside), *sorted(todo)]:
         for key in graph.nodes[name].sources:
-            if key not in registered:
+            if key not in registered and key not in deferred:
                 registered.add(key)
                 if key not in sources:
                     raise UserError(
@@ -414,6 +447,11 @@ def _build_incremental(
 
     if plan.nothing_new:
         return _Built(result(None, 0, "no new data"))
+    whole = {r.mark.source for r in plan.reads if r.mark.kind == "column" or not r.paths}
+    if engine.dialect != graph.dialect:  # the transpile needs every input's column types
+        whole = set(node.sources)
+    for key in sorted(whole):
+        inputs.ensure(key, engine, graph)
     source = replace(node, sql=node.incremental_sql if plan.incremental else node.sql)
     sql = sql_for(source, graph, engine.dialect, _input_schema(graph, node, engine))
     registered = register_reads(node, plan, engine)
@@ -433,6 +471,7 @@ def _build_incremental(
             quote_relation(node.database, node.name, engine.dialect),
             tuple((c.name, c.type) for c in (*current.columns, *current.partition_keys)),
             node.location,
+            current.location,
         )
         output = engine.build_incremental(node, sql, location, increment)
     return _Built(result(output.rows, output.added), output, tuple(registered.updates))

@@ -51,11 +51,11 @@ MODELS = {
     "select id, k, dt, batch, v from {{ source('raw', 'events') }}\n"
     "qualify row_number() over (partition by id order by batch desc) = 1\n",
     "delete+insert": "{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='k', bookmark='enable') }}\n"
-    "select id, k, dt, batch, v from {{ source('raw', 'events') }}\n"
-    "qualify batch = max(batch) over (partition by k)\n",
+    "select id, k, dt, batch, v from (select *, max(batch) over (partition by k) as last\n"
+    "from {{ source('raw', 'events') }}) where batch = last\n",
     "insert_overwrite": "{{ config(materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['dt'], bookmark='enable') }}\n"
-    "select id, k, dt, batch, v from {{ source('raw', 'events') }}\n"
-    "qualify batch = max(batch) over (partition by dt)\n",
+    "select id, k, dt, batch, v from (select *, max(batch) over (partition by dt) as last\n"
+    "from {{ source('raw', 'events') }}) where batch = last\n",
 }
 
 
@@ -414,3 +414,24 @@ def test_killed_incremental_run_then_rerun_equals_a_full_rebuild(tmp_path: Path)
     assert rows(root) == full_rebuild(tmp_path, root)
     ids = [r[0] for r in rows(root)]
     assert len(ids) == sum(len(b) for b in BATCHES)  # no duplicate, no missing row
+
+
+@pytest.mark.parametrize("strategy", ["append", "insert_overwrite"])
+def test_increment_links_the_files_it_keeps(tmp_path: Path, strategy: str) -> None:
+    """append and insert_overwrite take the previous version's files over as hard links (no
+    rewrite); the new folder is still a whole table, and deleting the old one loses nothing."""
+    root = make(tmp_path / "p", MODELS[strategy])
+    first = run(root)
+    old = root / "warehouse/shop/ev" / first["run_id"]
+    add_batch(root, 1)
+    second = run(root)
+    new = root / "warehouse/shop/ev" / second["run_id"]
+    old_files = {f.relative_to(old): f.stat().st_ino for f in old.rglob("*.parquet")}
+    new_files = {f.relative_to(new): f.stat().st_ino for f in new.rglob("*.parquet")}
+    kept = {rel for rel, ino in old_files.items() if new_files.get(rel) == ino}
+    if strategy == "append":
+        assert kept == set(old_files)
+    else:  # batch 2 rewrote partition d2 only
+        assert kept == {rel for rel in old_files if "dt=d2" not in str(rel)}
+    shutil.rmtree(old)
+    assert rows(root) == full_rebuild(tmp_path, root)

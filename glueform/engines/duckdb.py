@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,14 @@ from urllib.parse import unquote
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
-from glueform.incremental import Increment, combine_sql, duplicate_key_error, duplicate_key_sql
+from glueform.incremental import (
+    Increment,
+    combine_sql,
+    duplicate_key_error,
+    duplicate_key_sql,
+    link_previous,
+    links_previous,
+)
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -31,7 +38,6 @@ from glueform.sql import (
 )
 
 DIALECT = "duckdb"
-DATA_FILE = "data_0.parquet"
 # Tables are unordered sets (as on Spark): not keeping scan order makes COPY faster and leaner.
 # A query's own ORDER BY is still honoured.
 DEFAULT_SETTINGS = {"preserve_insertion_order": False}
@@ -146,18 +152,30 @@ class DuckDBEngine:
             return BuildOutput(None, None, sql, self.columns(node.database, node.name))
         return self._write(node, sql, location)
 
-    def _write(self, node: Node, sql: str, location: str) -> BuildOutput:
+    def _write(
+        self, node: Node, sql: str, location: str, link: Callable[[], Any] | None = None
+    ) -> BuildOutput:
+        """COPY the query into the version folder; ``link`` then adds the previous version's
+        files (an increment that does not rewrite them), and the rows are counted from footers."""
         Path(location).mkdir(parents=True, exist_ok=True)
         sql = self._stored(node, sql)
+        stem = f"data_{Path(location).name}" if link else "data"
         if node.partition_by:
             keys = ", ".join(quote_identifier(c, DIALECT) for c in node.partition_by)
-            options = f"FORMAT parquet, PARTITION_BY ({keys})"
+            pattern = string_literal(stem + "_{i}", DIALECT)
+            options = f"FORMAT parquet, PARTITION_BY ({keys}), FILENAME_PATTERN {pattern}"
             target = location
         else:
-            options, target = "FORMAT parquet", f"{location}/{DATA_FILE}"
+            options, target = "FORMAT parquet", f"{location}/{stem}_0.parquet"
         rows = self.execute(f"COPY ({sql}) TO {string_literal(target, DIALECT)} ({options})")
-        scan = _parquet_scan(location, True) if node.partition_by else _parquet_scan(target)
+        if link is not None:
+            link()
+        scan = _parquet_scan(location, bool(node.partition_by))
         self._create_view(node.database, node.name, scan)
+        if link is not None:
+            rows = self.execute(
+                f"SELECT count(*) FROM {quote_relation(node.database, node.name, DIALECT)}"
+            )
         columns = self.columns(node.database, node.name)
         keys_set = set(node.partition_by)
         return BuildOutput(
@@ -174,8 +192,12 @@ class DuckDBEngine:
     ) -> BuildOutput:
         """The new rows are materialised once (checks and the combination read them), then the
         next version is written by one COPY."""
-        new = quote_identifier(f"glueform_new__{node.database}__{node.name}", DIALECT)
-        self.execute(f"CREATE OR REPLACE TABLE {new} AS {self._stored(node, sql)}")
+        raw = quote_identifier(f"glueform_new__{node.database}__{node.name}", DIALECT)
+        new = quote_identifier(f"glueform_new__{node.database}__{node.name}__stored", DIALECT)
+        self.execute(f"CREATE OR REPLACE TABLE {raw} AS {sql}")  # the sources are read once
+        self.execute(
+            f"CREATE OR REPLACE VIEW {new} AS {self._stored(node, f'SELECT * FROM {raw}')}"
+        )
         try:
             if increment.strategy == "merge":
                 found = self.execute(duplicate_key_sql(increment, new, DIALECT))
@@ -183,9 +205,16 @@ class DuckDBEngine:
                     raise duplicate_key_error(increment, found[0])
             columns = [(n, t) for n, t, *_ in self.execute(f"DESCRIBE {new}")]
             added = int(self.execute(f"SELECT count(*) FROM {new}")[0][0])
-            output = self._write(node, combine_sql(increment, new, columns, DIALECT), location)
+            link = None
+            if links_previous(increment, columns):
+                assert increment.previous is not None
+                previous, overwrite = increment.previous, increment.strategy == "insert_overwrite"
+                link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
+            sql = combine_sql(increment, new, columns, DIALECT)
+            output = self._write(node, sql, location, link)
         finally:
-            self.execute(f"DROP TABLE IF EXISTS {new}")
+            self.execute(f"DROP VIEW IF EXISTS {new}")
+            self.execute(f"DROP TABLE IF EXISTS {raw}")
         return replace(output, added=added)
 
     def register_files(self, name: str, table: CatalogTable, files: list[str]) -> None:

@@ -8,7 +8,7 @@ a whole process (it is costly to start); each run replaces the databases it regi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,14 @@ from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Part
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
 from glueform.errors import UserError
-from glueform.incremental import Increment, combine_sql, duplicate_key_error, duplicate_key_sql
+from glueform.incremental import (
+    Increment,
+    combine_sql,
+    duplicate_key_error,
+    duplicate_key_sql,
+    link_previous,
+    links_previous,
+)
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -134,8 +141,13 @@ class SparkEngine:
                     raise duplicate_key_error(increment, tuple(found[0]))
             columns = [(c.name, c.type) for c in _column_defs(new_frame.schema)]
             added = new_frame.count()
+            link = None
+            if links_previous(increment, columns):
+                assert increment.previous is not None
+                previous, overwrite = increment.previous, increment.strategy == "insert_overwrite"
+                link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
             combined = self.sql(combine_sql(increment, new, columns, DIALECT))
-            output = self._write(node, combined, location)
+            output = self._write(node, combined, location, link)
         finally:
             self.spark.catalog.dropTempView(view)
             new_frame.unpersist()
@@ -166,8 +178,11 @@ class SparkEngine:
         rows = self.sql(sql).collect()
         return rows[0][0] if rows else None
 
-    def _write(self, node: Node, frame: Any, location: str) -> BuildOutput:
-        """Write the frame; its rows are counted while it is written (no second pass)."""
+    def _write(
+        self, node: Node, frame: Any, location: str, link: Callable[[], Any] | None = None
+    ) -> BuildOutput:
+        """Write the frame; its rows are counted while it is written (no second pass). ``link``
+        then adds the previous version's files (an increment that does not rewrite them)."""
         import uuid
 
         from pyspark.sql import Observation
@@ -181,8 +196,10 @@ class SparkEngine:
         if node.partition_by:
             writer = writer.partitionBy(*node.partition_by)
         writer.parquet(location)
+        if link is not None:
+            link()
         self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{location}`")
-        rows = counted.get["rows"]
+        rows = counted.get["rows"] if link is None else self.spark.table(relation).count()
         columns = _column_defs(stored.schema)
         keys = set(node.partition_by)
         return BuildOutput(
