@@ -176,7 +176,7 @@ class Registered:
     """The relations a build reads instead of its bookmarked sources, and the updates its
     commit makes to the bookmarks."""
 
-    relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    relations: dict[tuple[str, str], str] = field(default_factory=dict)  # -> relation SQL
     updates: list[BookmarkUpdate] = field(default_factory=list)
 
 
@@ -204,15 +204,14 @@ def register_reads(node: Node, plan: ReadPlan, engine: Engine) -> Registered:
             if read.watermark is not None:
                 bound = f"CAST({literal(read.watermark, engine.dialect)} AS {type_sql(types[column], engine.dialect)})"
                 where = f" WHERE {col} > {bound}"
-            engine.register_view(name, f"SELECT * FROM {source}{where}")
-            rel = quote_identifier(name, engine.dialect)
+            rel = engine.register_view(name, f"SELECT * FROM {source}{where}")
             found = engine.value(f"SELECT CAST(max({col}) AS STRING) FROM {rel}")
             watermark = read.watermark if found is None else found
         elif read.paths:
-            engine.register_files(name, table, list(read.paths))
+            rel = engine.register_files(name, table, list(read.paths))
         else:
-            engine.register_view(name, f"SELECT * FROM {source} WHERE 1 = 0")
-        out.relations[(table.database, table.name)] = name
+            rel = engine.register_view(name, f"SELECT * FROM {source} WHERE 1 = 0")
+        out.relations[(table.database, table.name)] = rel
         if plan.advance:
             out.updates.append(
                 BookmarkUpdate(node.name, read.mark.source, read.mark.kind, read.files, watermark)

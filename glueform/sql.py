@@ -375,17 +375,24 @@ def null_safe_equal(left: str, right: str, dialect: str) -> str:
 
 
 def replace_relations(sql: str, mapping: dict[tuple[str, str], str], dialect: str) -> str:
-    """``sql`` reading the relations of ``mapping`` ((database, name) -> a relation name without
-    database) instead; each keeps its alias, or gets its old name as one."""
+    """``sql`` reading the relations of ``mapping`` ((database, name) -> the SQL of a relation:
+    a view's quoted name or a table function's call) instead; each keeps its alias, or gets its
+    old name as one."""
     from sqlglot import exp, parse_one
 
+    targets = {
+        key: parse_one(f"SELECT * FROM {text}", dialect=dialect).find(exp.From).this  # type: ignore[union-attr]
+        for key, text in mapping.items()
+    }
+
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and (node.db, node.name) in mapping:
+        if isinstance(node, exp.Table) and (node.db, node.name) in targets:
             alias = node.args.get("alias") or exp.TableAlias(
                 this=exp.to_identifier(node.name, quoted=True)
             )
-            target = exp.to_identifier(mapping[(node.db, node.name)], quoted=True)
-            return exp.Table(this=target, alias=alias)
+            target = targets[(node.db, node.name)].copy()
+            target.set("alias", alias)
+            return target
         return node
 
     return parse_one(sql, dialect=dialect).transform(swap).sql(dialect=dialect)

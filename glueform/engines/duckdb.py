@@ -217,14 +217,17 @@ class DuckDBEngine:
             self.execute(f"DROP TABLE IF EXISTS {raw}")
         return replace(output, added=added)
 
-    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> None:
-        """A source over the listed files only (what a bookmark says is new)."""
+    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str:
+        """A source over the listed files only (what a bookmark says is new), inlined as a
+        subquery: a view or macro would be bound (its files sniffed) once more when created."""
         if table.format in _EXTENSIONS:
             self._load_extension(_EXTENSIONS[table.format])
-        self.register_view(name, _external_scan(table, files))
+        return f"({_external_scan(table, files)})"
 
-    def register_view(self, name: str, select_sql: str) -> None:
-        self.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name, DIALECT)} AS {select_sql}")
+    def register_view(self, name: str, select_sql: str) -> str:
+        relation = quote_identifier(name, DIALECT)
+        self.execute(f"CREATE OR REPLACE VIEW {relation} AS {select_sql}")
+        return relation
 
     def value(self, sql: str) -> Any:
         rows = self.execute(sql)

@@ -153,7 +153,7 @@ class SparkEngine:
             new_frame.unpersist()
         return replace(output, added=int(added))
 
-    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> None:
+    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str:
         """A source over the listed files only (what a bookmark says is new), as a temporary
         view; declared column types are cast as for the whole source."""
         assert table.format is not None and table.location is not None
@@ -168,11 +168,12 @@ class SparkEngine:
         columns = [(f.name, f.dataType.simpleString()) for f in frame.schema]
         exprs = cast_columns(columns, declared, DIALECT) if declared else None
         (frame.selectExpr(*exprs) if exprs else frame).createOrReplaceTempView(name)
+        return quote_identifier(name, DIALECT)
 
-    def register_view(self, name: str, select_sql: str) -> None:
-        self.sql(
-            f"CREATE OR REPLACE TEMPORARY VIEW {quote_identifier(name, DIALECT)} AS {select_sql}"
-        )
+    def register_view(self, name: str, select_sql: str) -> str:
+        relation = quote_identifier(name, DIALECT)
+        self.sql(f"CREATE OR REPLACE TEMPORARY VIEW {relation} AS {select_sql}")
+        return relation
 
     def value(self, sql: str) -> Any:
         rows = self.sql(sql).collect()
