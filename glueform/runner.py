@@ -141,7 +141,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     }
     crawled = {k for n in graph.nodes.values() for k in n.sources if k not in graph.sources}
     sources.update({k: tables[t] for k in crawled if (t := tuple(k.split(".", 1))) in tables})
-    inputs = _inputs(graph, todo, sources, catalog)
+    inputs = _inputs(graph, todo, sources, catalog, ctx.bookmark)
     try:
         engine.open()
         _prepare(graph, todo, built, sources, engine, inputs.deferred)
@@ -157,7 +157,11 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
 
 
 def _inputs(
-    graph: Graph, todo: set[str], sources: dict[str, CatalogTable], catalog: CatalogStore
+    graph: Graph,
+    todo: set[str],
+    sources: dict[str, CatalogTable],
+    catalog: CatalogStore,
+    override: str | None,
 ) -> _Inputs:
     """Bookmarks (and partitions of partition-bookmarked sources) of the incremental models."""
     incremental = [graph.nodes[n] for n in todo if graph.nodes[n].incremental is not None]
@@ -177,11 +181,16 @@ def _inputs(
         for key in partitioned
         if key in sources
     }
-    return _Inputs(sources, load_bookmarks(catalog), partitions, _deferred(graph, todo, sources))
+    deferred = _deferred(graph, todo, sources, override)
+    return _Inputs(sources, load_bookmarks(catalog), partitions, deferred)
 
 
-def _deferred(graph: Graph, todo: set[str], sources: Mapping[str, CatalogTable]) -> frozenset[str]:
+def _deferred(
+    graph: Graph, todo: set[str], sources: Mapping[str, CatalogTable], override: str | None
+) -> frozenset[str]:
     """Sources whose every reader in this run is an incremental model that bookmarks its files."""
+    from glueform.bookmarks import effective_mode
+
     readers: dict[str, list[Node]] = {}
     for name in todo | graph.upstream_of(todo):
         for key in graph.nodes[name].sources:
@@ -189,7 +198,9 @@ def _deferred(graph: Graph, todo: set[str], sources: Mapping[str, CatalogTable])
 
     def by_files(node: Node, key: str) -> bool:
         inc = node.incremental
-        if node.name not in todo or inc is None or inc.bookmark != "enable" or key not in sources:
+        if node.name not in todo or inc is None or key not in sources:
+            return False
+        if effective_mode(node, override) == "disable":
             return False
         table = sources[key]
         mark = inc.bookmarked(key, table.table_type == "EXTERNAL_TABLE" and bool(table.location))
@@ -447,7 +458,8 @@ def _build_incremental(
 
     if plan.nothing_new:
         return _Built(result(None, 0, "no new data"))
-    whole = {r.mark.source for r in plan.reads if r.mark.kind == "column" or not r.paths}
+    by_list = {r.mark.source for r in plan.reads if r.mark.kind != "column" and r.paths}
+    whole = set(node.sources) - by_list
     if engine.dialect != graph.dialect:  # the transpile needs every input's column types
         whole = set(node.sources)
     for key in sorted(whole):

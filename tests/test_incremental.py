@@ -435,3 +435,77 @@ def test_increment_links_the_files_it_keeps(tmp_path: Path, strategy: str) -> No
         assert kept == {rel for rel in old_files if "dt=d2" not in str(rel)}
     shutil.rmtree(old)
     assert rows(root) == full_rebuild(tmp_path, root)
+
+
+def test_partition_bookmark_reads_only_new_partitions(tmp_path: Path) -> None:
+    model = (
+        "{{ config(materialized='incremental', bookmark={'sources': {'raw.daily': {'partitions': true}}}) }}\n"
+        "select id, dt from {{ source('raw', 'daily') }}\n"
+    )
+    files = {
+        "glueform.yml": CONFIG,
+        "sources/raw.yml": "sources:\n  - name: raw\n    tables:\n      - name: daily\n"
+        "        path: data/daily/*/*.csv\n        format: csv\n"
+        "        columns: [{name: id, type: BIGINT}]\n"
+        "        partition_keys: [{name: dt, type: VARCHAR}]\n",
+        "data/daily/dt=d1/part.csv": "id\n1\n2\n",
+        "data/daily/dt=d2/part.csv": "id\n3\n",
+        "transforms/ev.sql": model,
+    }
+    root = write_project(tmp_path / "p", files)
+    assert node(run(root))["files_read"] == 2
+    (root / "data/daily/dt=d3").mkdir()
+    (root / "data/daily/dt=d3/part.csv").write_text("id\n4\n5\n")
+    result = node(run(root))
+    assert result["incremental"] is True and result["files_read"] == 1 and result["new_rows"] == 2
+    assert rows(root) == [(1, "d1"), (2, "d1"), (3, "d2"), (4, "d3"), (5, "d3")]
+    [mark] = Workspace(root).bookmarks()
+    assert mark["kind"] == "partitions" and mark["files"] == 3
+
+
+def test_pause_reads_new_files_without_advancing(tmp_path: Path) -> None:
+    """Glue's pause: what is new since the bookmark is read, the bookmark stays; a job's
+    bookmark option (Workspace.run(bookmark=...)) turns a model's down for its run."""
+    model = MODELS["merge"]
+    root = make(tmp_path / "p", model)
+    assert run(root)["ok"]
+    add_batch(root, 1)
+    marks = Workspace(root).bookmarks()
+    paused = Workspace(root).run(bookmark="pause").results[0]
+    assert paused.incremental is True and paused.files_read == 1
+    assert Workspace(root).bookmarks() == marks  # not advanced
+    assert node(run(root))["files_read"] == 1  # read again, now committed
+    assert node(run(root))["files_read"] == 0
+    add_batch(root, 2)
+    disabled = Workspace(root).run(bookmark="disable").results[0]
+    assert (
+        disabled.status == "success" and disabled.files_read is None
+    )  # everything read: merge keeps the result exact
+    assert rows(root) == full_rebuild(tmp_path, root)
+
+
+def test_python_transform_cannot_be_incremental(tmp_path: Path) -> None:
+    root = make(tmp_path / "p", MODELS["append"])
+    (root / "transforms/py_ev.py").write_text(
+        "from glueform.transforms import transform\n\n\n"
+        "@transform(materialized='incremental')\n"
+        "def py_ev(raw__events):\n    return raw__events\n"
+    )
+    out = glueform("validate", "-p", str(root))
+    assert out.exit_code == 2 and "a Python transform is materialized as a table" in out.output
+
+
+def test_yaml_config_with_per_source_bookmarks(tmp_path: Path) -> None:
+    root = make(tmp_path / "p", "select order_id, updated_at from {{ source('raw', 'orders') }}\n")
+    (root / "transforms/_ev.yml").write_text(
+        "transforms:\n  - name: ev\n    config:\n      materialized: incremental\n"
+        "      bookmark: {mode: enable, sources: {raw.orders: {column: updated_at}}}\n"
+    )
+    assert node(run(root))["new_rows"] == 2
+    assert Workspace(root).bookmarks()[0]["kind"] == "column"
+    (root / "transforms/_ev.yml").write_text(
+        "transforms:\n  - name: ev\n    config:\n      materialized: incremental\n"
+        "      bookmark: {mode: sometimes}\n"
+    )
+    out = glueform("validate", "-p", str(root))
+    assert out.exit_code == 2 and "_ev.yml" in out.output
