@@ -509,3 +509,15 @@ def test_yaml_config_with_per_source_bookmarks(tmp_path: Path) -> None:
     )
     out = glueform("validate", "-p", str(root))
     assert out.exit_code == 2 and "_ev.yml" in out.output
+
+
+def test_rewind_of_a_partitioned_table_restores_its_partitions(tmp_path: Path) -> None:
+    root = make(tmp_path / "p", MODELS["insert_overwrite"])
+    first = run(root)
+    with Workspace(root).catalog() as catalog:
+        before = [p.values for p in catalog.partitions("shop", "ev")]
+    add_batch(root, 1)
+    assert run(root)["ok"]
+    glueform_json("bookmarks", "rewind", "ev", "--to", first["run_id"], "-p", str(root))
+    with Workspace(root).catalog() as catalog:
+        assert [p.values for p in catalog.partitions("shop", "ev")] == before == [("d1",), ("d2",)]

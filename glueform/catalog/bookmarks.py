@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from glueform.catalog import schema as s
-from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark
+from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark, Partition
 from glueform.errors import UserError
 
 if TYPE_CHECKING:
@@ -115,11 +115,29 @@ def reset_bookmarks(catalog: CatalogStore, node: str | None = None) -> int:
     return dropped
 
 
+def _folders(location: str) -> list[Partition]:
+    """The partition folders of a version folder, with their values and bytes."""
+    from urllib.parse import unquote
+
+    sizes: dict[Path, int] = {}
+    for file in Path(location).rglob("*.parquet"):
+        sizes[file.parent] = sizes.get(file.parent, 0) + file.stat().st_size
+    return [
+        Partition(
+            tuple(unquote(p.split("=", 1)[1]) for p in folder.relative_to(location).parts),
+            str(folder),
+            None,
+            size,
+        )
+        for folder, size in sorted(sizes.items())
+    ]
+
+
 def rewind_bookmark(catalog: CatalogStore, node: str, database: str, run_id: str) -> CatalogTable:
     """Put a model back as of ``run_id``: its bookmarks and its table version, together (the
     bookmark alone would make the next run add rows the table already holds). Checks first,
     then changes everything in one transaction."""
-    from glueform.catalog.store import _insert_versions, _put_tables
+    from glueform.catalog.store import _insert_versions, _put_tables, _replace_partitions
 
     c, f = s.bookmark_commits, s.bookmark_files
     with catalog.engine.connect() as conn:
@@ -156,6 +174,8 @@ def rewind_bookmark(catalog: CatalogStore, node: str, database: str, run_id: str
         if old.definition() != current.definition():
             (version,) = _put_tables(conn, [(old, current.version)], now)
             _insert_versions(conn, None, [(old, version)], now)
+            if old.partition_keys and old.location:
+                _replace_partitions(conn, database, node, _folders(old.location), now)
     restored = catalog.table(database, node)
     assert restored is not None
     return restored
