@@ -3,11 +3,14 @@
 
 1,000 input files, a full run; then 10 new files and an incremental run, which reads only the
 new files (target: under 5% of the full run's time; the median of --repeat increments, each
-over 10 more files). Both runs are timed in this process (the
-project compiled beforehand, so both pay the same fixed costs), on DuckDB. The incremental run
-still writes the whole next version (old rows + new rows, one COPY): its cost is printed too.
+over 10 more files). Both runs are timed in this process (the project compiled beforehand, so
+both pay the same fixed costs), on DuckDB. The incremental run writes the new rows only: the
+previous version's files are hard-linked into the new version folder (append), so the table's
+size costs one link per file, not a rewrite. An increment has a fixed cost of about 0.1 s
+(DuckDB's per-query start, the catalog's transactions, listing the files), so the ratio
+depends on how much a full run reads: with --rows 2000 (a 1.6 s full run) it is about 7%.
 
-Usage: python bench/incremental_bench.py [--files 1000] [--rows 5000] [--new 10] [--repeat 3]
+Usage: python bench/incremental_bench.py [--files 1000] [--rows 10000] [--new 10] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ def timed_run(root: Path) -> tuple[float, dict[str, object]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--rows", type=int, default=5000, help="rows per file")
+    parser.add_argument("--rows", type=int, default=10000, help="rows per file")
     parser.add_argument("--new", type=int, default=10, help="files added before the increment")
     parser.add_argument("--repeat", type=int, default=3, help="increments timed (median)")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -127,7 +130,7 @@ def main() -> int:
     print(f"incremental runs: {', '.join(f'{s:.3f}' for s in times)} s; the median:")
     print(
         f"incremental run: {incremental:7.3f} s  ({inc_node['files_read']} files read, "
-        f"{inc_node['new_rows']:,} new rows, {inc_node['rows']:,} rows written: old + new)"
+        f"{inc_node['new_rows']:,} new rows written; the table: {inc_node['rows']:,} rows)"
     )
     verdict = "ok" if ratio < 0.05 else "ABOVE TARGET"
     print(f"ratio:           {ratio:7.2%}  (target < 5%: {verdict})")
