@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from glueform.incremental import SourceBookmark
 
 if TYPE_CHECKING:
     from glueform.catalog.bookmarks import Bookmark
+    from glueform.catalog.store import CatalogStore
     from glueform.dag import Graph, Node
     from glueform.engines import Engine
 
@@ -217,3 +219,75 @@ def register_reads(node: Node, plan: ReadPlan, engine: Engine) -> Registered:
                 BookmarkUpdate(node.name, read.mark.source, read.mark.kind, read.files, watermark)
             )
     return out
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run's incremental builds read besides the graph: the sources' catalog tables,
+    the bookmarks, the partitions of partition-bookmarked sources."""
+
+    sources: Mapping[str, CatalogTable] = field(default_factory=dict)
+    marks: Mapping[tuple[str, str], Bookmark] = field(default_factory=dict)
+    partitions: Mapping[str, list[Partition]] = field(default_factory=dict)
+    # sources only bookmarked models read, by file: registered whole only if a build needs it
+    # (scanning a large source for its schema is what an increment is meant not to pay)
+    deferred: frozenset[str] = frozenset()
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    registered: set[str] = field(default_factory=set)
+
+    def ensure(self, key: str, register: Callable[[CatalogTable], None]) -> None:
+        """Register a deferred source whole (once, whichever build asks first)."""
+        with self.lock:
+            if key in self.deferred and key not in self.registered:
+                self.registered.add(key)
+                register(self.sources[key])
+
+
+def run_inputs(
+    graph: Graph,
+    todo: set[str],
+    sources: dict[str, CatalogTable],
+    catalog: CatalogStore,
+    override: str | None,
+) -> RunInputs:
+    """Bookmarks (and partitions of partition-bookmarked sources) of the incremental models."""
+    incremental = [graph.nodes[n] for n in todo if graph.nodes[n].incremental is not None]
+    if not incremental:
+        return RunInputs(sources)
+    from glueform.catalog.bookmarks import load_bookmarks
+
+    partitioned = {
+        s.source
+        for node in incremental
+        if node.incremental is not None
+        for s in node.incremental.sources
+        if s.kind == "partitions"
+    }
+    partitions = {
+        key: catalog.partitions(sources[key].database, sources[key].name)
+        for key in partitioned
+        if key in sources
+    }
+    deferred = deferred_sources(graph, todo, sources, override)
+    return RunInputs(sources, load_bookmarks(catalog), partitions, deferred)
+
+
+def deferred_sources(
+    graph: Graph, todo: set[str], sources: Mapping[str, CatalogTable], override: str | None
+) -> frozenset[str]:
+    """Sources whose every reader in this run is an incremental model that bookmarks its files."""
+    readers: dict[str, list[Node]] = {}
+    for name in todo | graph.upstream_of(todo):
+        for key in graph.nodes[name].sources:
+            readers.setdefault(key, []).append(graph.nodes[name])
+
+    def by_files(node: Node, key: str) -> bool:
+        inc = node.incremental
+        if node.name not in todo or inc is None or key not in sources:
+            return False
+        if effective_mode(node, override) == "disable":
+            return False
+        mark = inc.bookmarked(key, _is_file_source(sources[key]))
+        return mark is not None and mark.kind != "column"
+
+    return frozenset(k for k, nodes in readers.items() if all(by_files(n, k) for n in nodes))

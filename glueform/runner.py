@@ -6,7 +6,6 @@ its build succeeded. A failing node skips its descendants, never its siblings.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from glueform.bookmarks import RunInputs, run_inputs
 from glueform.catalog.model import (
     MANAGED_TABLE,
     VIRTUAL_VIEW,
@@ -21,7 +21,6 @@ from glueform.catalog.model import (
     Build,
     CatalogTable,
     NodeState,
-    Partition,
 )
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
@@ -33,7 +32,6 @@ from glueform.project.model import SourceTable
 from glueform.sql import Schema
 
 if TYPE_CHECKING:
-    from glueform.catalog.bookmarks import Bookmark
     from glueform.catalog.store import CatalogStore
 
 
@@ -101,27 +99,6 @@ class RunContext:
     bookmark: str | None = None  # a job's bookmark option: disable or pause turns models' down
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    """What builds read besides the graph: sources' catalog tables, bookmarks, partitions."""
-
-    sources: Mapping[str, CatalogTable] = field(default_factory=dict)
-    marks: Mapping[tuple[str, str], Bookmark] = field(default_factory=dict)
-    partitions: Mapping[str, list[Partition]] = field(default_factory=dict)
-    # sources only bookmarked models read, by file: registered whole only if a build needs it
-    # (scanning a large source for its schema is what an increment is meant not to pay)
-    deferred: frozenset[str] = frozenset()
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    registered: set[str] = field(default_factory=set)
-
-    def ensure(self, key: str, engine: Engine, graph: Graph) -> None:
-        """Register a deferred source whole (once, whichever build asks first)."""
-        with self.lock:
-            if key in self.deferred and key not in self.registered:
-                self.registered.add(key)
-                _register_source(engine, self.sources[key], graph.sources.get(key))
-
-
 def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     """Build ``names`` (in any order; dependencies among them are respected)."""
     started = time.perf_counter()
@@ -141,7 +118,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     }
     crawled = {k for n in graph.nodes.values() for k in n.sources if k not in graph.sources}
     sources.update({k: tables[t] for k in crawled if (t := tuple(k.split(".", 1))) in tables})
-    inputs = _inputs(graph, todo, sources, catalog, ctx.bookmark)
+    inputs = run_inputs(graph, todo, sources, catalog, ctx.bookmark)
     try:
         engine.open()
         _prepare(graph, todo, built, sources, engine, inputs.deferred)
@@ -154,59 +131,6 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     catalog.finish_run(run_id, "success" if result.ok else "error")
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _inputs(
-    graph: Graph,
-    todo: set[str],
-    sources: dict[str, CatalogTable],
-    catalog: CatalogStore,
-    override: str | None,
-) -> _Inputs:
-    """Bookmarks (and partitions of partition-bookmarked sources) of the incremental models."""
-    incremental = [graph.nodes[n] for n in todo if graph.nodes[n].incremental is not None]
-    if not incremental:
-        return _Inputs(sources)
-    from glueform.catalog.bookmarks import load_bookmarks
-
-    partitioned = {
-        s.source
-        for node in incremental
-        if node.incremental is not None
-        for s in node.incremental.sources
-        if s.kind == "partitions"
-    }
-    partitions = {
-        key: catalog.partitions(sources[key].database, sources[key].name)
-        for key in partitioned
-        if key in sources
-    }
-    deferred = _deferred(graph, todo, sources, override)
-    return _Inputs(sources, load_bookmarks(catalog), partitions, deferred)
-
-
-def _deferred(
-    graph: Graph, todo: set[str], sources: Mapping[str, CatalogTable], override: str | None
-) -> frozenset[str]:
-    """Sources whose every reader in this run is an incremental model that bookmarks its files."""
-    from glueform.bookmarks import effective_mode
-
-    readers: dict[str, list[Node]] = {}
-    for name in todo | graph.upstream_of(todo):
-        for key in graph.nodes[name].sources:
-            readers.setdefault(key, []).append(graph.nodes[name])
-
-    def by_files(node: Node, key: str) -> bool:
-        inc = node.incremental
-        if node.name not in todo or inc is None or key not in sources:
-            return False
-        if effective_mode(node, override) == "disable":
-            return False
-        table = sources[key]
-        mark = inc.bookmarked(key, table.table_type == "EXTERNAL_TABLE" and bool(table.location))
-        return mark is not None and mark.kind != "column"
-
-    return frozenset(k for k, nodes in readers.items() if all(by_files(n, k) for n in nodes))
 
 
 def _prepare(
@@ -283,7 +207,7 @@ class _Walk:
         run_id: str,
         ctx: RunContext,
         result: RunResult,
-        inputs: _Inputs,
+        inputs: RunInputs,
     ) -> None:
         self.graph, self.todo, self.built, self.inputs = graph, todo, built, inputs
         self.run_id, self.ctx, self.result = run_id, ctx, result
@@ -401,13 +325,13 @@ def _build(
     run_id: str,
     ctx: RunContext,
     current: CatalogTable | None = None,
-    inputs: _Inputs | None = None,
+    inputs: RunInputs | None = None,
 ) -> _Built:
     started = time.perf_counter()
     location = str(ctx.warehouse / node.database / node.name / run_id)
     try:
         if node.incremental is not None:
-            return _build_incremental(graph, node, location, ctx, current, inputs or _Inputs())
+            return _build_incremental(graph, node, location, ctx, current, inputs or RunInputs())
         if node.language == "python":
             output = ctx.engine.build_python(node, graph, location, ctx.vars)
         else:
@@ -434,7 +358,7 @@ def _build_incremental(
     location: str,
     ctx: RunContext,
     current: CatalogTable | None,
-    inputs: _Inputs,
+    inputs: RunInputs,
 ) -> _Built:
     """An incremental model: read what its bookmarks say is new (or everything, on its first
     run, after a reset, with --full-refresh), then write the next version per its strategy."""
@@ -463,7 +387,8 @@ def _build_incremental(
     if engine.dialect != graph.dialect:  # the transpile needs every input's column types
         whole = set(node.sources)
     for key in sorted(whole):
-        inputs.ensure(key, engine, graph)
+        declared = graph.sources.get(key)
+        inputs.ensure(key, lambda table, d=declared: _register_source(engine, table, d))
     source = replace(node, sql=node.incremental_sql if plan.incremental else node.sql)
     sql = sql_for(source, graph, engine.dialect, _input_schema(graph, node, engine))
     registered = register_reads(node, plan, engine)
