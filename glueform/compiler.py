@@ -13,6 +13,7 @@ from glueform import __version__
 from glueform.cache import CompileCache, digest, env_unchanged
 from glueform.dag import Graph, Node
 from glueform.errors import UserError, locate, quoted, snippet_at
+from glueform.incremental import incremental_config
 from glueform.project.model import Column, ModelSpec, Project, merge_config
 from glueform.sql import Schema, TableRef, parse_query, referenced_tables, transpile
 from glueform.templating import TOKEN_RE, Rendered, Renderer
@@ -43,6 +44,22 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
             cache.rendered[key] = out
             cache.dirty = True
         config = _config(spec, out)
+        if config.get("materialized") == "incremental" and spec.language == "sql":
+            inc_key = digest(key, "is_incremental")
+            used_keys.add(inc_key)
+            inc_out = cache.rendered.get(inc_key)
+            if inc_out is None or not env_unchanged(inc_out.env):
+                inc_out = renderer.render(
+                    spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t), True
+                )
+                cache.rendered[inc_key] = inc_out
+                cache.dirty = True
+            out = replace(
+                out,
+                incremental_sql=inc_out.sql,
+                refs=[*out.refs, *(r for r in inc_out.refs if r not in out.refs)],
+                sources=[*out.sources, *(s for s in inc_out.sources if s not in out.sources)],
+            )
         if config.get("enabled", True):
             for name in out.outputs or [spec.name]:  # a Python transform may return several
                 _check_output_name(rendered, project, spec, name)
@@ -144,15 +161,21 @@ def _node(
         return relations[value] if kind == "ref" else source_relations[value]
 
     sql = TOKEN_RE.sub(resolve, out.sql) if spec.language == "sql" else out.sql
-    sql_hash = digest(sql)
+    incremental_sql = TOKEN_RE.sub(resolve, out.incremental_sql) if out.incremental_sql else ""
+    sql_hash = digest(sql, incremental_sql) if incremental_sql else digest(sql)
     tables = cache.tables.get(sql_hash) if spec.language == "sql" else frozenset()
     if tables is None:
         tables = frozenset(
-            referenced_tables(parse_query(sql, project.dialect, spec.path, spec.sql))
+            table
+            for text in (sql, incremental_sql)
+            if text
+            for table in referenced_tables(parse_query(text, project.dialect, spec.path, spec.sql))
         )
         cache.tables[sql_hash] = tables
         cache.dirty = True
     declared = {relations[r] for r in out.refs} | {source_relations[s] for s in out.sources}
+    if incremental_sql:
+        declared.add(relations[name])  # {{ this }}: the model's current version
     for table in tables:
         rel = cache.relation(table.db, table.name, project.dialect)
         if rel not in declared:
@@ -165,11 +188,18 @@ def _node(
             replace(documented.get(n, Column(n)), type=t) for n, t in out.column_types.items()
         ) + tuple(c for c in columns if c.name not in out.column_types)
     partition_by = tuple(config.get("partition_by", ()))
-    if partition_by and materialized != "table":
+    if partition_by and materialized not in ("table", "incremental"):
         raise UserError(
             f"partition_by needs materialized='table' ('{spec.name}' is a {materialized})",
             spec.location,
             hint="partitions are folders of a table's data; a view has none",
+        )
+    incremental = incremental_config(config, partition_by, out.sources, spec.location)
+    if incremental is not None and spec.language != "sql":
+        raise UserError(
+            "materialized='incremental' is for SQL models",
+            spec.location,
+            hint="a Python transform is built as a table",
         )
     return Node(
         name=name,
@@ -189,9 +219,12 @@ def _node(
             config.get("database", project.database),
             [(c.name, c.type) for c in columns],
             partition_by,
+            *((incremental.key(),) if incremental else ()),
         ),
         partition_by=partition_by,
         language=spec.language,
+        incremental=incremental,
+        incremental_sql=incremental_sql,
     )
 
 

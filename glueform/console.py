@@ -86,6 +86,12 @@ class RichConsole:
                 r.name, r.materialized, f"[{style}]{r.status}[/]", rows, f"{r.seconds:.2f}"
             )
         self.out.print(table)
+        for r in result.results:  # incremental models: what the run read and added
+            if r.status == "success" and r.incremental is not None:
+                how = "increment" if r.incremental else "full build"
+                files = "" if r.files_read is None else f", {r.files_read:,} files read"
+                note = f" ({r.message})" if r.message else ""
+                self.out.print(f"  {r.name}: {how}, {r.new_rows or 0:,} new rows{files}{note}")
         counts = {
             s: sum(1 for r in result.results if r.status == s)
             for s in ("success", "error", "skipped")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from glueform.errors import SourceLocation, UserError, locate, quoted
+from glueform.incremental import IncrementalConfig
 from glueform.project.model import Column, SourceTable
 
 
@@ -39,6 +40,10 @@ class Node:
     config_hash: str
     partition_by: tuple[str, ...] = ()  # Hive-style partition folders of a table's data
     language: str = "sql"  # "python": ``sql`` holds the transform's source
+    # materialized='incremental': how a run extends the table, and the SQL rendered with
+    # is_incremental() true (``sql`` is the full build's)
+    incremental: IncrementalConfig | None = None
+    incremental_sql: str = ""
 
     @property
     def fingerprint(self) -> str:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from glueform.catalog.model import MANAGED_TABLE, VIRTUAL_VIEW, Build, CatalogTable, NodeState
+from glueform.bookmarks import RunInputs, run_inputs
+from glueform.catalog.model import (
+    MANAGED_TABLE,
+    VIRTUAL_VIEW,
+    BookmarkUpdate,
+    Build,
+    CatalogTable,
+    NodeState,
+)
 from glueform.compiler import sql_for
 from glueform.dag import Graph, Node
 from glueform.desired import source_table
@@ -36,6 +44,9 @@ class NodeResult:
     message: str | None = None
     path: str = ""
     materialized: str = ""
+    incremental: bool | None = None  # an incremental model: was this run an increment?
+    new_rows: int | None = None  # an incremental model: the rows this run added or replaced
+    files_read: int | None = None  # bookmarked file sources: how many files this run read
 
 
 @dataclass
@@ -84,6 +95,8 @@ class RunContext:
     reporter: Reporter = field(default_factory=SilentReporter)
     command: str = "run"
     vars: Mapping[str, Any] = field(default_factory=dict)  # the project's, for Python transforms
+    full_refresh: bool = False  # rebuild incremental models from all of their input
+    bookmark: str | None = None  # a job's bookmark option: disable or pause turns models' down
 
 
 def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
@@ -105,10 +118,11 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     }
     crawled = {k for n in graph.nodes.values() for k in n.sources if k not in graph.sources}
     sources.update({k: tables[t] for k in crawled if (t := tuple(k.split(".", 1))) in tables})
+    inputs = run_inputs(graph, todo, sources, catalog, ctx.bookmark)
     try:
         engine.open()
-        _prepare(graph, todo, built, sources, engine)
-        _Walk(graph, todo, built, run_id, ctx, result).run()
+        _prepare(graph, todo, built, sources, engine, inputs.deferred)
+        _Walk(graph, todo, built, run_id, ctx, result, inputs).run()
     except BaseException as exc:
         catalog.finish_run(run_id, "error" if isinstance(exc, Exception) else "cancelled")
         raise
@@ -125,15 +139,17 @@ def _prepare(
     built: dict[str, CatalogTable],
     sources: dict[str, CatalogTable],
     engine: Engine,
+    deferred: frozenset[str] = frozenset(),
 ) -> None:
-    """Register what the selected nodes read but this run does not build, from the catalog."""
+    """Register what the selected nodes read but this run does not build, from the catalog
+    (``deferred`` sources only when a build needs them whole)."""
     databases = {graph.nodes[n].database for n in todo} | {r.database for r in built.values()}
     engine.create_databases(databases | {t.database for t in sources.values()})
     outside = graph.upstream_of(todo) - todo
     registered: set[str] = set()
     for name in [*graph.topological(outside), *sorted(todo)]:
         for key in graph.nodes[name].sources:
-            if key not in registered:
+            if key not in registered and key not in deferred:
                 registered.add(key)
                 if key not in sources:
                     raise UserError(
@@ -142,7 +158,8 @@ def _prepare(
                         hint="it is a crawled table: run 'glueform crawl' first",
                     )
                 _register_source(engine, sources[key], graph.sources.get(key))
-        if name in outside and name in built:
+        # an incremental model reads its own current version ({{ this }}) while it builds
+        if name in built and (name in outside or graph.nodes[name].incremental is not None):
             _register_output(engine, built[name], graph)
 
 
@@ -190,8 +207,9 @@ class _Walk:
         run_id: str,
         ctx: RunContext,
         result: RunResult,
+        inputs: RunInputs,
     ) -> None:
-        self.graph, self.todo, self.built = graph, todo, built
+        self.graph, self.todo, self.built, self.inputs = graph, todo, built, inputs
         self.run_id, self.ctx, self.result = run_id, ctx, result
         self.waiting = {n: {p for p in graph.parents(n) if p in todo} for n in todo}
         self.ready = sorted(n for n, deps in self.waiting.items() if not deps)
@@ -208,7 +226,9 @@ class _Walk:
                 while self.ready or running:
                     for name in self._take_ready():
                         node = self.graph.nodes[name]
-                        running[pool.submit(_build, self.graph, node, self.run_id, self.ctx)] = name
+                        current = self.built.get(name)
+                        job = (self.graph, node, self.run_id, self.ctx, current, self.inputs)
+                        running[pool.submit(_build, *job)] = name
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         self._done(running.pop(future), future.result())
@@ -256,7 +276,7 @@ class _Walk:
             if previous is not None and previous.definition() == table.definition():
                 table = None  # the same view again: no new version
             partitions = built.output.partitions if node.partition_by else None
-            self.pending.append(Build(table, expected, state, partitions))
+            self.pending.append(Build(table, expected, state, partitions, built.bookmarks))
         self._record(built.result)
         if built.result.status != "success":
             self._skip_descendants(name)
@@ -296,23 +316,33 @@ class _Built:
 
     result: NodeResult
     output: BuildOutput | None = None
+    bookmarks: tuple[BookmarkUpdate, ...] = ()
 
 
-def _build(graph: Graph, node: Node, run_id: str, ctx: RunContext) -> _Built:
+def _build(
+    graph: Graph,
+    node: Node,
+    run_id: str,
+    ctx: RunContext,
+    current: CatalogTable | None = None,
+    inputs: RunInputs | None = None,
+) -> _Built:
     started = time.perf_counter()
     location = str(ctx.warehouse / node.database / node.name / run_id)
     try:
+        if node.incremental is not None:
+            return _build_incremental(graph, node, location, ctx, current, inputs or RunInputs())
         if node.language == "python":
             output = ctx.engine.build_python(node, graph, location, ctx.vars)
         else:
             sql = sql_for(node, graph, ctx.engine.dialect, _input_schema(graph, node, ctx.engine))
             output = ctx.engine.build(node, sql, location)
     except UserError as exc:  # a Python transform's own mistake, with its file and line
-        if node.materialized == "table":
+        if node.materialized != "view":
             ctx.engine.discard(location)
         return _Built(_failed(node, str(exc), time.perf_counter() - started))
     except Exception as exc:  # the engine's message is the user's best clue
-        if node.materialized == "table":
+        if node.materialized != "view":
             ctx.engine.discard(location)
         return _Built(_failed(node, _engine_message(exc), time.perf_counter() - started))
     seconds = time.perf_counter() - started
@@ -320,6 +350,68 @@ def _build(graph: Graph, node: Node, run_id: str, ctx: RunContext) -> _Built:
         node.name, "success", output.rows, seconds, None, node.rel_path, node.materialized
     )
     return _Built(result, output)
+
+
+def _build_incremental(
+    graph: Graph,
+    node: Node,
+    location: str,
+    ctx: RunContext,
+    current: CatalogTable | None,
+    inputs: RunInputs,
+) -> _Built:
+    """An incremental model: read what its bookmarks say is new (or everything, on its first
+    run, after a reset, with --full-refresh), then write the next version per its strategy."""
+    from glueform.bookmarks import plan_reads, register_reads
+    from glueform.incremental import Increment
+    from glueform.sql import quote_relation, replace_relations
+
+    assert node.incremental is not None
+    started = time.perf_counter()
+    engine = ctx.engine
+    plan = plan_reads(
+        node, graph, inputs.sources, current, inputs.marks, ctx.full_refresh, ctx.bookmark,
+        inputs.partitions,
+    )  # fmt: skip
+
+    def result(rows: int | None, new_rows: int | None, message: str | None = None) -> NodeResult:
+        return NodeResult(
+            node.name, "success", rows, time.perf_counter() - started, message, node.rel_path,
+            node.materialized, plan.incremental, new_rows, plan.files_read,
+        )  # fmt: skip
+
+    if plan.nothing_new:
+        return _Built(result(None, 0, "no new data"))
+    by_list = {r.mark.source for r in plan.reads if r.mark.kind != "column" and r.paths}
+    whole = set(node.sources) - by_list
+    if engine.dialect != graph.dialect:  # the transpile needs every input's column types
+        whole = set(node.sources)
+    for key in sorted(whole):
+        declared = graph.sources.get(key)
+        inputs.ensure(key, lambda table, d=declared: _register_source(engine, table, d))
+    source = replace(node, sql=node.incremental_sql if plan.incremental else node.sql)
+    sql = sql_for(source, graph, engine.dialect, _input_schema(graph, node, engine))
+    registered = register_reads(node, plan, engine)
+    if registered.relations:
+        sql = replace_relations(sql, registered.relations, engine.dialect)
+    if not plan.incremental:
+        output = engine.build(node, sql, location)
+        output = replace(output, added=output.rows)
+    else:
+        assert current is not None
+        increment = Increment(
+            node.name,
+            node.incremental.strategy,
+            node.incremental.unique_key,
+            node.partition_by,
+            node.incremental.on_schema_change,
+            quote_relation(node.database, node.name, engine.dialect),
+            tuple((c.name, c.type) for c in (*current.columns, *current.partition_keys)),
+            node.location,
+            current.location,
+        )
+        output = engine.build_incremental(node, sql, location, increment)
+    return _Built(result(output.rows, output.added), output, tuple(registered.updates))
 
 
 def _input_schema(graph: Graph, node: Node, engine: Engine) -> Schema | None:

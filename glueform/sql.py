@@ -350,3 +350,42 @@ def column_lineage(
 def _known_type(type_: exp.DataType | None, dialect: str) -> str:
     text = type_.sql(dialect) if type_ is not None else ""
     return "" if text.upper() in ("", "UNKNOWN", "NULL") else normalize_type(text, dialect)
+
+
+def type_sql(type_duckdb: str, dialect: str) -> str:
+    """A DuckDB type name (the catalog's) spelt in ``dialect``."""
+    return _type_sql(type_duckdb, dialect)
+
+
+def null_safe_equal(left: str, right: str, dialect: str) -> str:
+    """``left`` equals ``right``, NULL equal to NULL (``IS NOT DISTINCT FROM``, Spark's ``<=>``)."""
+    from sqlglot import exp
+
+    return exp.NullSafeEQ(
+        this=exp.maybe_parse(left, dialect=dialect),
+        expression=exp.maybe_parse(right, dialect=dialect),
+    ).sql(dialect=dialect)
+
+
+def replace_relations(sql: str, mapping: dict[tuple[str, str], str], dialect: str) -> str:
+    """``sql`` reading the relations of ``mapping`` ((database, name) -> the SQL of a relation:
+    a view's quoted name or a table function's call) instead; each keeps its alias, or gets its
+    old name as one."""
+    from sqlglot import exp, parse_one
+
+    targets = {
+        key: parse_one(f"SELECT * FROM {text}", dialect=dialect).find(exp.From).this  # type: ignore[union-attr]
+        for key, text in mapping.items()
+    }
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and (node.db, node.name) in targets:
+            alias = node.args.get("alias") or exp.TableAlias(
+                this=exp.to_identifier(node.name, quoted=True)
+            )
+            target = targets[(node.db, node.name)].copy()
+            target.set("alias", alias)
+            return target
+        return node
+
+    return parse_one(sql, dialect=dialect).transform(swap).sql(dialect=dialect)

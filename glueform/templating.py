@@ -45,6 +45,7 @@ class Rendered:
     env: dict[str, str | None] = field(default_factory=dict)  # env_var() reads, for the cache
     column_types: dict[str, str] = field(default_factory=dict)  # @transform(columns=...) of .py
     outputs: list[str] = field(default_factory=list)  # @transform(outputs=[...]) of .py
+    incremental_sql: str | None = None  # an incremental model rendered with is_incremental()
 
 
 class Renderer:
@@ -80,10 +81,17 @@ class Renderer:
         return [self._compile(m.text, m.path) for m in files]
 
     def render(
-        self, text: str, path: Path, name: str, source_exists: Callable[[str, str], bool]
+        self,
+        text: str,
+        path: Path,
+        name: str,
+        source_exists: Callable[[str, str], bool],
+        incremental: bool = False,
     ) -> Rendered:
+        """``incremental``: what ``is_incremental()`` returns (an incremental model is rendered
+        both ways at compile time; the run picks one)."""
         out = Rendered("")
-        context = self._context(out, text, path, name, source_exists)
+        context = self._context(out, text, path, name, source_exists, incremental)
         if "{%" not in text and "{#" not in text:
             calls = _SIMPLE_CALL.findall(text)
             if len(calls) == text.count("{{"):
@@ -125,6 +133,7 @@ class Renderer:
         path: Path,
         name: str,
         source_exists: Callable[[str, str], bool],
+        incremental: bool = False,
     ) -> dict[str, Any]:
         def ref(model: str, version: Any = None) -> str:
             if model not in out.refs:
@@ -174,7 +183,7 @@ class Renderer:
             "env_var": env_var,
             "config": config,
             "this": REF_TOKEN.format(name),
-            "is_incremental": lambda: False,
+            "is_incremental": lambda: incremental,
             "model_name": name,
         }
 

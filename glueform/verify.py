@@ -66,7 +66,7 @@ def verify(
     names = [
         n
         for n in first.graph.select(select or None, exclude or None)
-        if first.graph.nodes[n].materialized == "table"
+        if first.graph.nodes[n].materialized != "view"
     ]
     if not names:
         raise UserError(

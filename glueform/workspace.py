@@ -33,6 +33,7 @@ from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run
 CATALOG_FILE = "catalog.db"
 
 if TYPE_CHECKING:
+    from glueform.catalog.model import CatalogTable
     from glueform.catalog.store import CatalogStore
     from glueform.crawl.crawler import CrawlResult
 
@@ -209,11 +210,16 @@ class Workspace:
         threads: int | None = None,
         reporter: Reporter | None = None,
         command: str = "run",
+        full_refresh: bool = False,
+        bookmark: str | None = None,
     ) -> RunResult:
         """Build the selected nodes (declaring sources first); outputs commit as they succeed.
-        ``command`` is what the run record says started it (a job run names itself there)."""
+        ``command`` is what the run record says started it (a job run names itself there);
+        ``full_refresh`` rebuilds incremental models from all their input; ``bookmark`` is a
+        job's bookmark option (``disable`` or ``pause`` turns the models' bookmarks down)."""
         names = self.graph.select(select, exclude)
-        return self._execute(names, None, threads, reporter, command)
+        options = {"full_refresh": full_refresh, "bookmark": bookmark}
+        return self._execute(names, None, threads, reporter, command, options)
 
     def _execute(
         self,
@@ -222,6 +228,7 @@ class Workspace:
         threads: int | None,
         reporter: Reporter | None,
         command: str,
+        options: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Apply catalog changes (by default: the sources' declarations), then build ``names``."""
         from glueform.engines import create_engine
@@ -246,13 +253,54 @@ class Workspace:
                 reporter=reporter or SilentReporter(),
                 command=command,
                 vars=self.project.vars,
+                **(options or {}),
             )
             result = run_nodes(self.graph, names, ctx)
             built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]
-            tables = [(n.database, n.name) for n in built if n.materialized == "table"]
+            tables = [(n.database, n.name) for n in built if n.materialized != "view"]
             expire_versions(catalog, tables, self.target.keep_versions)
             self.sync_glue(catalog)
             return result
+
+    def bookmarks(self) -> list[dict[str, Any]]:
+        """Every incremental model's bookmarks: per source, what it has read and when."""
+        from glueform.catalog.bookmarks import load_bookmarks
+
+        with self.catalog() as catalog:
+            marks = load_bookmarks(catalog)
+        return [m.to_dict() for _, m in sorted(marks.items())]
+
+    def reset_bookmarks(self, name: str | None = None) -> int:
+        """Forget what ``name`` (or every model) has read; its next run rebuilds from all input."""
+        from glueform.catalog.bookmarks import reset_bookmarks
+
+        if name is not None:
+            self._incremental_node(name)
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            return reset_bookmarks(catalog, name)
+
+    def rewind_bookmark(self, name: str, run_id: str) -> CatalogTable:
+        """Put ``name``'s bookmarks and table back as they were after run ``run_id``."""
+        from glueform.catalog.bookmarks import rewind_bookmark
+
+        node = self._incremental_node(name)
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            return rewind_bookmark(catalog, name, node.database, run_id)
+
+    def _incremental_node(self, name: str) -> Node:
+        node = self.graph.nodes.get(name)
+        if node is None or node.incremental is None:
+            import difflib
+
+            names = [n for n, x in self.graph.nodes.items() if x.incremental is not None]
+            close = difflib.get_close_matches(name, names, n=1)
+            raise UserError(
+                f"'{name}' is not an incremental model of the project",
+                hint=f"did you mean '{close[0]}'?"
+                if close
+                else f"incremental models: {', '.join(sorted(names)) or 'none'}",
+            )
+        return node
 
     def crawl(self, names: Sequence[str] = (), dry_run: bool = False) -> list[CrawlResult]:
         """Run the named crawlers (all when none is named), one after the other; each commits

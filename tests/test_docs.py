@@ -276,7 +276,7 @@ def test_lineage_graph_renders_every_table_and_filters_by_selector(
     doc = read_document(shop_site)
     page.page.goto((shop_site / "index.html").as_uri() + "#/lineage")
     page.page.wait_for_selector("#graph svg .node")
-    assert page.page.locator("#graph .node").count() == len(doc["tables"]) == 22
+    assert page.page.locator("#graph .node").count() == len(doc["tables"]) == 23
     assert page.page.locator("#graph .edge").count() > 20
     page.page.fill("#selector", "+fct_orders")
     page.page.click("#apply-selector")

@@ -77,7 +77,7 @@ def test_example_project_gives_the_same_tables_on_both_engines(tmp_path: Path) -
     spark = glueform_json("run", "-p", str(root), "-t", "spark")
     assert spark["ok"], [n for n in spark["nodes"] if n["status"] != "success"]
     duck, on_spark = outputs(root, "dev"), outputs(root, "spark")
-    assert set(duck) == set(on_spark) and len(duck) == 10
+    assert set(duck) == set(on_spark) and len(duck) == 11
     for name in duck:
         assert duck[name] == on_spark[name], name
     assert parity_types(root, "dev") == parity_types(root, "spark")

@@ -121,3 +121,24 @@ class Build:
     expected_version: int | None  # the version the build replaced (None: a new table)
     state: NodeState
     partitions: tuple[Partition, ...] | None = None  # None: no partitions to record
+    bookmarks: tuple[BookmarkUpdate, ...] = ()  # advanced in the same transaction as the table
+
+
+@dataclass(frozen=True)
+class FileMark:
+    """A file (or partition folder) as a bookmark remembers it: changed when size or mtime is."""
+
+    path: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class BookmarkUpdate:
+    """What one build read of one source: files added to the bookmark, or its new watermark."""
+
+    node: str
+    source: str
+    kind: str  # files | column | partitions
+    files: tuple[FileMark, ...] = ()
+    watermark: Any = None

@@ -190,7 +190,34 @@ crawl_folders = Table(
     PrimaryKeyConstraint("crawler", "folder"),
 )
 
-SCHEMA_VERSION = 4
+# -- job bookmarks (what each incremental model has read of each source; migration v5) --------
+
+bookmark_commits = Table(
+    "bookmark_commits",
+    metadata,
+    Column("node", String(255), nullable=False),
+    Column("source", String(511), nullable=False),  # "source_name.table_name"
+    Column("run_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # files | column | partitions
+    Column("watermark", JSON),  # kind column: the largest value read so far
+    Column("files", Integer, nullable=False),  # files (or partitions) this commit added
+    Column("committed_at", Float, nullable=False),
+    PrimaryKeyConstraint("node", "source", "run_id"),
+)
+
+bookmark_files = Table(
+    "bookmark_files",
+    metadata,
+    Column("node", String(255), nullable=False),
+    Column("source", String(511), nullable=False),
+    Column("path", Text, nullable=False),  # a file, or a partition's folder
+    Column("size", BigInteger, nullable=False),
+    Column("mtime", Float, nullable=False),
+    Column("committed_at", Float, nullable=False),  # a row per read: history for rewind
+    PrimaryKeyConstraint("node", "source", "path", "committed_at"),
+)
+
+SCHEMA_VERSION = 5
 
 
 def _create_v1(conn: Any) -> None:
@@ -214,10 +241,17 @@ def _create_crawl_tables(conn: Any) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _create_bookmark_tables(conn: Any) -> None:
+    """v5: job bookmarks (see ``catalog/bookmarks.py``)."""
+    for table in (bookmark_commits, bookmark_files):
+        table.create(conn, checkfirst=True)
+
+
 # MIGRATIONS[i] brings a catalog from schema version i to i + 1.
 MIGRATIONS: list[Callable[[Any], None]] = [
     _create_v1,
     _index_node_runs,
     _create_schedule_tables,
     _create_crawl_tables,
+    _create_bookmark_tables,
 ]

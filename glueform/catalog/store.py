@@ -279,8 +279,9 @@ class CatalogStore:
         return {r["node"]: NodeState(**{**r, "upstream": _json(r["upstream"])}) for r in rows}
 
     def commit_builds(self, run_id: str, builds: Sequence[Build], node_runs: Iterable[Any]) -> None:
-        """The atomic flip of finished builds (each output's new table version, partitions and
-        the fingerprints it was built from) and the run's node records, in one transaction.
+        """The atomic flip of finished builds (each output's new table version, partitions, the
+        fingerprints it was built from and its bookmarks) and the run's node records, in one
+        transaction.
 
         ``node_runs`` are objects with ``name, status, rows, seconds, message``.
         """
@@ -296,6 +297,11 @@ class CatalogStore:
                     _replace_partitions(
                         conn, build.state.database, build.state.node, build.partitions, now
                     )
+            marks = [m for b in builds for m in b.bookmarks]
+            if marks:
+                from glueform.catalog.bookmarks import write_bookmarks
+
+                write_bookmarks(conn, run_id, marks, now)
             if builds:
                 nodes = [b.state.node for b in builds]
                 conn.execute(s.node_state.delete().where(s.node_state.c.node.in_(nodes)))

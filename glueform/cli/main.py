@@ -268,13 +268,22 @@ def apply(ctx: Context, plan_file: str, threads: int | None) -> int:
 @click.option(
     "--threads", type=click.IntRange(1, 64), help="Models built at once (default: the target's)."
 )
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild incremental models from all of their input."
+)
 def run(
-    ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...], threads: int | None
+    ctx: Context,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    threads: int | None,
+    full_refresh: bool,
 ) -> int:
     """Build the selected models in dependency order, independent ones in parallel."""
     _stop_on_sigterm()
     console = ctx.console()
-    result = ctx.workspace().run(select, exclude, threads=threads, reporter=console)
+    result = ctx.workspace().run(
+        select, exclude, threads=threads, reporter=console, full_refresh=full_refresh
+    )
     console.run_result(result)
     return 0 if result.ok else 1
 
@@ -325,6 +334,7 @@ def main() -> None:
     cli(prog_name="glueform")
 
 
+from glueform.cli import bookmarks as _bookmarks  # noqa: E402,F401  (registers `glueform bookmarks`)
 from glueform.cli import catalog as _catalog  # noqa: E402,F401  (registers `glueform catalog`)
 from glueform.cli import crawl as _crawl  # noqa: E402,F401  (registers `glueform crawl`)
 from glueform.cli import docs as _docs  # noqa: E402,F401  (registers `glueform docs`)

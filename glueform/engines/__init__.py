@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from glueform.catalog.model import CatalogTable, ColumnDef, Partition
 from glueform.dag import Graph, Node
 from glueform.errors import UserError
+from glueform.incremental import Increment
 from glueform.project.model import Target
 
 
@@ -28,6 +29,7 @@ class BuildOutput:
     columns: tuple[ColumnDef, ...] = ()
     partition_keys: tuple[ColumnDef, ...] = ()
     partitions: tuple[Partition, ...] = ()
+    added: int | None = None  # an incremental build: the new rows it merged in
 
 
 class Engine(Protocol):
@@ -46,6 +48,15 @@ class Engine(Protocol):
         self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
     ) -> BuildOutput: ...
     def discard(self, location: str) -> None: ...
+    # incremental models: the next version from the current one and the new rows (one write)
+    def build_incremental(
+        self, node: Node, sql: str, location: str, increment: Increment
+    ) -> BuildOutput: ...
+    # a bookmarked source's share of a run: registered under ``name``; returns the relation to
+    # read it by (in the engine's dialect)
+    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str: ...
+    def register_view(self, name: str, select_sql: str) -> str: ...
+    def value(self, sql: str) -> Any: ...
 
 
 @dataclass(frozen=True)

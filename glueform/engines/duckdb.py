@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -17,6 +18,14 @@ from urllib.parse import unquote
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
+from glueform.incremental import (
+    Increment,
+    combine_sql,
+    duplicate_key_error,
+    duplicate_key_sql,
+    link_previous,
+    links_previous,
+)
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -29,7 +38,6 @@ from glueform.sql import (
 )
 
 DIALECT = "duckdb"
-DATA_FILE = "data_0.parquet"
 # Tables are unordered sets (as on Spark): not keeping scan order makes COPY faster and leaner.
 # A query's own ORDER BY is still honoured.
 DEFAULT_SETTINGS = {"preserve_insertion_order": False}
@@ -177,17 +185,32 @@ class DuckDBEngine:
         if node.materialized == "view":
             self._create_view(node.database, node.name, sql)
             return BuildOutput(None, None, sql, self.columns(node.database, node.name))
+        return self._write(node, sql, location)
+
+    def _write(
+        self, node: Node, sql: str, location: str, link: Callable[[], Any] | None = None
+    ) -> BuildOutput:
+        """COPY the query into the version folder; ``link`` then adds the previous version's
+        files (an increment that does not rewrite them), and the rows are counted from footers."""
         Path(location).mkdir(parents=True, exist_ok=True)
         sql = self._stored(node, sql)
+        stem = f"data_{Path(location).name}" if link else "data"
         if node.partition_by:
             keys = ", ".join(quote_identifier(c, DIALECT) for c in node.partition_by)
-            options = f"FORMAT parquet, PARTITION_BY ({keys})"
+            pattern = string_literal(stem + "_{i}", DIALECT)
+            options = f"FORMAT parquet, PARTITION_BY ({keys}), FILENAME_PATTERN {pattern}"
             target = location
         else:
-            options, target = "FORMAT parquet", f"{location}/{DATA_FILE}"
+            options, target = "FORMAT parquet", f"{location}/{stem}_0.parquet"
         rows = self.execute(f"COPY ({sql}) TO {string_literal(target, DIALECT)} ({options})")
-        scan = _parquet_scan(location, True) if node.partition_by else _parquet_scan(target)
+        if link is not None:
+            link()
+        scan = _parquet_scan(location, bool(node.partition_by))
         self._create_view(node.database, node.name, scan)
+        if link is not None:
+            rows = self.execute(
+                f"SELECT count(*) FROM {quote_relation(node.database, node.name, DIALECT)}"
+            )
         columns = self.columns(node.database, node.name)
         keys_set = set(node.partition_by)
         return BuildOutput(
@@ -198,6 +221,52 @@ class DuckDBEngine:
             partition_keys=tuple(c for k in node.partition_by for c in columns if c.name == k),
             partitions=self._partitions(node, location) if node.partition_by else (),
         )
+
+    def build_incremental(
+        self, node: Node, sql: str, location: str, increment: Increment
+    ) -> BuildOutput:
+        """The new rows are materialised once (checks and the combination read them), then the
+        next version is written by one COPY."""
+        raw = quote_identifier(f"glueform_new__{node.database}__{node.name}", DIALECT)
+        new = quote_identifier(f"glueform_new__{node.database}__{node.name}__stored", DIALECT)
+        self.execute(f"CREATE OR REPLACE TABLE {raw} AS {sql}")  # the sources are read once
+        self.execute(
+            f"CREATE OR REPLACE VIEW {new} AS {self._stored(node, f'SELECT * FROM {raw}')}"
+        )
+        try:
+            if increment.strategy == "merge":
+                found = self.execute(duplicate_key_sql(increment, new, DIALECT))
+                if found:
+                    raise duplicate_key_error(increment, found[0])
+            columns = [(n, t) for n, t, *_ in self.execute(f"DESCRIBE {new}")]
+            added = int(self.execute(f"SELECT count(*) FROM {new}")[0][0])
+            link = None
+            if links_previous(increment, columns):
+                assert increment.previous is not None
+                previous, overwrite = increment.previous, increment.strategy == "insert_overwrite"
+                link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
+            sql = combine_sql(increment, new, columns, DIALECT)
+            output = self._write(node, sql, location, link)
+        finally:
+            self.execute(f"DROP VIEW IF EXISTS {new}")
+            self.execute(f"DROP TABLE IF EXISTS {raw}")
+        return replace(output, added=added)
+
+    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str:
+        """A source over the listed files only (what a bookmark says is new), inlined as a
+        subquery: a view or macro would be bound (its files sniffed) once more when created."""
+        if table.format in _EXTENSIONS:
+            self._load_extension(_EXTENSIONS[table.format])
+        return f"({_external_scan(table, files)})"
+
+    def register_view(self, name: str, select_sql: str) -> str:
+        relation = quote_identifier(name, DIALECT)
+        self.execute(f"CREATE OR REPLACE VIEW {relation} AS {select_sql}")
+        return relation
+
+    def value(self, sql: str) -> Any:
+        rows = self.execute(sql)
+        return rows[0][0] if rows else None
 
     def build_python(
         self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
@@ -265,7 +334,7 @@ class DuckDBEngine:
         shutil.rmtree(location, ignore_errors=True)
 
 
-def _external_scan(table: CatalogTable) -> str:
+def _external_scan(table: CatalogTable, files: list[str] | None = None) -> str:
     """A read of a source's files with its reader options; Hive folders when it has partition
     keys; declared column types cast (a CSV that declares them is read as text first, as on
     Spark, so '007' stays '007' and both engines parse the same strings)."""
@@ -290,7 +359,12 @@ def _external_scan(table: CatalogTable) -> str:
             for i, c in enumerate(table.partition_keys)
         ]
         projection = ", ".join(["* EXCLUDE (filename)", *keys])
-    args = [string_literal(table.location, DIALECT)]
+    where = (
+        string_literal(table.location, DIALECT)
+        if files is None
+        else "[" + ", ".join(string_literal(f, DIALECT) for f in files) + "]"
+    )
+    args = [where]
     args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
     scan = f"SELECT {projection} FROM {_READERS[table.format]}({', '.join(args)})"
     if not declared:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,14 @@ from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Part
 from glueform.dag import Graph, Node
 from glueform.engines import BuildOutput
 from glueform.errors import UserError
+from glueform.incremental import (
+    Increment,
+    combine_sql,
+    duplicate_key_error,
+    duplicate_key_sql,
+    link_previous,
+    links_previous,
+)
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -121,8 +129,67 @@ class SparkEngine:
         frame = call_transform(node, graph, table, functions, DataFrame, self.name, vars)
         return self._write(node, frame, location)
 
-    def _write(self, node: Node, frame: Any, location: str) -> BuildOutput:
-        """Write the frame; its rows are counted while it is written (no second pass)."""
+    def build_incremental(
+        self, node: Node, sql: str, location: str, increment: Increment
+    ) -> BuildOutput:
+        """The new rows are cached once (checks and the combination read them); the next
+        version is written like any table."""
+        from dataclasses import replace
+
+        new_frame = self._stored(node, self.sql(sql)).cache()
+        view = f"glueform_new__{node.database}__{node.name}"
+        new_frame.createOrReplaceTempView(view)
+        new = quote_identifier(view, DIALECT)
+        try:
+            if increment.strategy == "merge":
+                found = self.sql(duplicate_key_sql(increment, new, DIALECT)).collect()
+                if found:
+                    raise duplicate_key_error(increment, tuple(found[0]))
+            columns = [(c.name, c.type) for c in _column_defs(new_frame.schema)]
+            added = new_frame.count()
+            link = None
+            if links_previous(increment, columns):
+                assert increment.previous is not None
+                previous, overwrite = increment.previous, increment.strategy == "insert_overwrite"
+                link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
+            combined = self.sql(combine_sql(increment, new, columns, DIALECT))
+            output = self._write(node, combined, location, link)
+        finally:
+            self.spark.catalog.dropTempView(view)
+            new_frame.unpersist()
+        return replace(output, added=int(added))
+
+    def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str:
+        """A source over the listed files only (what a bookmark says is new), as a temporary
+        view; declared column types are cast as for the whole source."""
+        assert table.format is not None and table.location is not None
+        options = {k: v for k, v in _reader_options(table).items() if k != "path"}
+        if table.partition_keys:
+            options["basePath"] = _glob_root(table.location)
+        reader = self.spark.read.format(_FORMATS[table.format])
+        for key, value in options.items():
+            reader = reader.option(key, str(value).lower() if isinstance(value, bool) else value)
+        frame = reader.load(files)
+        declared = {c.name: c.type for c in table.columns if c.type}
+        columns = [(f.name, f.dataType.simpleString()) for f in frame.schema]
+        exprs = cast_columns(columns, declared, DIALECT) if declared else None
+        (frame.selectExpr(*exprs) if exprs else frame).createOrReplaceTempView(name)
+        return quote_identifier(name, DIALECT)
+
+    def register_view(self, name: str, select_sql: str) -> str:
+        relation = quote_identifier(name, DIALECT)
+        self.sql(f"CREATE OR REPLACE TEMPORARY VIEW {relation} AS {select_sql}")
+        return relation
+
+    def value(self, sql: str) -> Any:
+        rows = self.sql(sql).collect()
+        return rows[0][0] if rows else None
+
+    def _write(
+        self, node: Node, frame: Any, location: str, link: Callable[[], Any] | None = None
+    ) -> BuildOutput:
+        """Write the frame; its rows are counted while it is written (no second pass). ``link``
+        then adds the previous version's files (an increment that does not rewrite them)."""
         import uuid
 
         from pyspark.sql import Observation
@@ -136,8 +203,10 @@ class SparkEngine:
         if node.partition_by:
             writer = writer.partitionBy(*node.partition_by)
         writer.parquet(location)
+        if link is not None:
+            link()
         self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{location}`")
-        rows = counted.get["rows"]
+        rows = counted.get["rows"] if link is None else self.spark.table(relation).count()
         columns = _column_defs(stored.schema)
         keys = set(node.partition_by)
         return BuildOutput(
@@ -266,8 +335,8 @@ def _column_defs(schema: Any) -> tuple[ColumnDef, ...]:
     )
 
 
-def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> str:
-    assert table.location is not None and table.format is not None
+def _reader_options(table: CatalogTable, infer: bool = False) -> dict[str, Any]:
+    """Spark's reader options for a source (its own, renamed, and glueform's defaults)."""
     options: dict[str, Any] = {"path": table.location}
     for key, value in table.options.items():
         options[_OPTION_NAMES.get(key, key)] = value
@@ -283,6 +352,21 @@ def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> s
     if table.format == "csv":
         options.setdefault("header", True)
         options.setdefault("inferSchema", infer)
+    return options
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder above a path's first glob character (Spark's basePath for partitions)."""
+    parts = Path(pattern).parts
+    for i, part in enumerate(parts):
+        if any(ch in part for ch in "*?[{"):
+            return str(Path(*parts[:i]))
+    return str(Path(pattern).parent)
+
+
+def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> str:
+    assert table.location is not None and table.format is not None
+    options = _reader_options(table, infer)
     rendered = ", ".join(f"{quote_identifier(k, DIALECT)} {_option(v)}" for k, v in options.items())
     return f"CREATE TABLE {relation} USING {_FORMATS[table.format]} OPTIONS ({rendered})"
 
