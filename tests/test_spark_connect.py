@@ -3,15 +3,18 @@ started from the pyspark package for this module and stopped after it."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import basic_files, glueform_json, write_project
+from conftest import basic_files, write_project
 from test_python_transforms import STATS
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
@@ -87,9 +90,19 @@ def test_a_spark_connect_target_builds_the_same_tables(tmp_path: Path, connect_u
     files["glueform.yml"] = files["glueform.yml"].replace("vars:", target + "vars:")
     files["transforms/marts/order_stats.py"] = STATS  # a Python transform on a remote session
     root = write_project(tmp_path / "p", files)
-    run = glueform_json("run", "-p", str(root), "-t", "connect")
+    # A process holds either a local Spark session or a remote one: the CLI, in its own process.
+    run = cli_json("run", "-p", str(root), "-t", "connect")
     assert run["ok"], run
     assert {n["name"]: n["rows"] for n in run["nodes"]}["order_stats"] == 3
-    report = glueform_json("verify", "-p", str(root), "--against", "connect")
+    report = cli_json("verify", "-p", str(root), "--against", "connect")
     assert report["ok"] and report["other"] == "connect", report
     assert sorted(t["name"] for t in report["tables"]) == ["customer_totals", "order_stats"]
+
+
+def cli_json(*args: str) -> Any:
+    exe = Path(sys.executable).with_name("glueform")
+    out = subprocess.run(
+        [str(exe), *args, "--json"], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert out.stdout, out.stderr[-2000:]
+    return json.loads(out.stdout)
