@@ -23,7 +23,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out" / "spark_bench"
 
 MODELS = {
-    "stg_orders.sql": "select order_id, customer_id, cast(ordered_at as date) as day, amount_cents / 100.0 as amount, status from {{ source('raw', 'orders') }} where status <> 'cancelled'",
+    "stg_orders.sql": "select order_id, customer_id, cast(ordered_at as date) as day, amount_cents / 100 as amount, status from {{ source('raw', 'orders') }} where status <> 'cancelled'",
     "fct_orders.sql": "select o.order_id, o.day, o.amount, c.country from {{ ref('stg_orders') }} o join {{ source('raw', 'customers') }} c using (customer_id)",
     "daily_revenue.sql": "select day, country, count(*) as orders, sum(amount) as revenue from {{ ref('fct_orders') }} group by day, country",
     "customer_value.sql": "select customer_id, count(*) as orders, sum(amount) as value, max(day) as last_day from {{ ref('stg_orders') }} group by customer_id",
@@ -137,7 +137,7 @@ def hand_pyspark(root: Path) -> None:
     customers = spark.read.parquet(f"{root}/data/customers.parquet")
     stg = orders.where(F.col("status") != "cancelled").select(
         "order_id", "customer_id", F.to_date("ordered_at").alias("day"),
-        (F.col("amount_cents") / 100.0).alias("amount"), "status",
+        (F.col("amount_cents") / 100).alias("amount"), "status",
     )  # fmt: skip
     fct = stg.join(customers, "customer_id").select("order_id", "day", "amount", "country")
     fct.write.parquet(f"{out}/fct_orders")

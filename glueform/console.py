@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from glueform.errors import GlueformError
     from glueform.runner import NodeResult, RunResult
 
+SUMMARY_ROWS = 40  # a run's table lists every node up to this many (--json lists them all)
 STATUS_STYLE = {"success": "green", "error": "bold red", "skipped": "yellow"}
 CRAWL_STYLE = {
     "created": "green",
@@ -70,7 +71,17 @@ class RichConsole:
 
         if self._progress is not None:
             self._progress.stop()
-        table = Table(title=f"run {result.run_id}", title_justify="left")
+        shown = result.results
+        if len(shown) > SUMMARY_ROWS:  # a large run: what did not succeed, then the slowest
+            unusual = [r for r in shown if r.status != "success"]
+            slowest = sorted((r for r in shown if r.status == "success"), key=lambda r: -r.seconds)[
+                : max(SUMMARY_ROWS - len(unusual), 10)
+            ]
+            shown = unusual + slowest
+        title = f"run {result.run_id}"
+        if len(shown) < len(result.results):
+            title += f" ({len(shown)} of {len(result.results)} nodes: any not built, the slowest)"
+        table = Table(title=title, title_justify="left")
         for col, justify in (
             ("node", "left"),
             ("kind", "left"),
@@ -79,7 +90,7 @@ class RichConsole:
             ("seconds", "right"),
         ):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for r in result.results:
+        for r in shown:
             style = STATUS_STYLE.get(r.status, "")
             rows = "" if r.rows is None else f"{r.rows:,}"
             table.add_row(

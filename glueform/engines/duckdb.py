@@ -193,7 +193,7 @@ class DuckDBEngine:
         """COPY the query into the version folder; ``link`` then adds the previous version's
         files (an increment that does not rewrite them), and the rows are counted from footers."""
         Path(location).mkdir(parents=True, exist_ok=True)
-        sql = self._stored(node, sql)
+        sql, stored = self._stored(node, sql)
         stem = f"data_{Path(location).name}" if link else "data"
         if node.partition_by:
             keys = ", ".join(quote_identifier(c, DIALECT) for c in node.partition_by)
@@ -211,7 +211,8 @@ class DuckDBEngine:
             rows = self.execute(
                 f"SELECT count(*) FROM {quote_relation(node.database, node.name, DIALECT)}"
             )
-        columns = self.columns(node.database, node.name)
+        # as written; a partition key's type is what readers infer from its folders' names
+        columns = self.columns(node.database, node.name) if node.partition_by or link else stored
         keys_set = set(node.partition_by)
         return BuildOutput(
             rows=int(rows[0][0]) if rows else None,
@@ -231,7 +232,7 @@ class DuckDBEngine:
         new = quote_identifier(f"glueform_new__{node.database}__{node.name}__stored", DIALECT)
         self.execute(f"CREATE OR REPLACE TABLE {raw} AS {sql}")  # the sources are read once
         self.execute(
-            f"CREATE OR REPLACE VIEW {new} AS {self._stored(node, f'SELECT * FROM {raw}')}"
+            f"CREATE OR REPLACE VIEW {new} AS {self._stored(node, f'SELECT * FROM {raw}')[0]}"
         )
         try:
             if increment.strategy == "merge":
@@ -298,13 +299,17 @@ class DuckDBEngine:
             self._session = DuckDBSession(conn=self._conn.cursor())
         return self._session
 
-    def _stored(self, node: Node, sql: str) -> str:
-        """The query with its columns cast to their declared or storage types (see storage_type)."""
+    def _stored(self, node: Node, sql: str) -> tuple[str, tuple[ColumnDef, ...]]:
+        """The query with its columns cast to their declared or storage types (see
+        storage_type), and the columns it then has."""
         columns = [(name, type_) for name, type_, *_ in self.execute(f"DESCRIBE ({sql})")]
         wanted = {name: storage_type(type_) for name, type_ in columns}
         wanted |= {c.name: c.type for c in node.columns if c.type}
         exprs = cast_columns(columns, wanted, DIALECT)
-        return sql if exprs is None else f"SELECT {', '.join(exprs)} FROM ({sql}) AS stored"
+        stored = tuple(ColumnDef(n, normalize_type(wanted[n], DIALECT)) for n, _ in columns)
+        if exprs is None:
+            return sql, stored
+        return f"SELECT {', '.join(exprs)} FROM ({sql}) AS stored", stored
 
     def columns(self, database: str, name: str) -> tuple[ColumnDef, ...]:
         rows = self.execute(f"DESCRIBE {quote_relation(database, name, DIALECT)}")
