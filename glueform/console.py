@@ -32,8 +32,8 @@ class RichConsole:
     def __init__(self, stream: TextIO | None = None) -> None:
         from rich.console import Console
 
-        self.out = Console(file=stream or sys.stdout, highlight=False)
-        self.err = Console(file=sys.stderr, highlight=False)
+        self.out = Console(file=stream or sys.stdout, highlight=False, emoji=False)
+        self.err = Console(file=sys.stderr, highlight=False, emoji=False)
         self._progress: Any = None
         self._task: Any = None
 

@@ -158,7 +158,8 @@ _TYPE_NAMES = {"TEXT": "VARCHAR", "INT": "INTEGER"}
 @lru_cache(maxsize=4096)
 def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
     """The type a column is written as, the same on every engine (the documented mapping):
-    integers are BIGINT, DECIMAL(p, s) is DECIMAL(38, s), FLOAT is DOUBLE, and a timestamp is
+    integers are BIGINT, DECIMAL(p, s) is DECIMAL(38, s) (each engine widens sums and products
+    its own way), FLOAT is DOUBLE, and a timestamp is
     the wall-clock time in the target's zone (TIMESTAMP); inside structs, lists and maps too.
     DuckDB's HUGEINT sums and Spark's INT years would otherwise differ on disk."""
     from sqlglot import exp
@@ -186,8 +187,9 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
             node.set("this", T.DOUBLE)
         elif node.this in (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMP):
             node.set("this", T.TIMESTAMPNTZ)
-        elif node.this == T.DECIMAL:
-            scale = node.expressions[1].name if len(node.expressions) == 2 else "0"
+        elif node.this == T.DECIMAL:  # each engine widens sums and products its own way
+            params = [p.name for p in node.expressions] or ["18", "3"]
+            scale = params[1] if len(params) == 2 else "0"
             node.set(
                 "expressions",
                 [exp.DataTypeParam(this=exp.Literal.number(n)) for n in ("38", scale)],

@@ -84,7 +84,8 @@ def test_storage_types_are_the_same_on_both_engines() -> None:
     from glueform.sql import storage_type
 
     assert storage_type("HUGEINT") == storage_type("int", "spark") == "BIGINT"
-    assert storage_type("DECIMAL(18,2)") == storage_type("decimal(28,2)", "spark")
+    assert storage_type("DECIMAL(38,2)") == storage_type("decimal(28,2)", "spark")  # SUMs
+    assert storage_type("DECIMAL(18,2)") == storage_type("decimal(21,2)", "spark")  # products
     assert storage_type("TIMESTAMP WITH TIME ZONE") == storage_type("timestamp", "spark")
     assert storage_type('STRUCT(id INTEGER, "name" VARCHAR)') == storage_type(
         "struct<id:int,name:string>", "spark"

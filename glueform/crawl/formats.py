@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 from typing import Any
 
 from glueform.crawl.schema import NULL, STRING, Columns, Type
@@ -41,6 +42,15 @@ def parquet_columns(footer: bytes) -> tuple[Columns, int]:
     except (IndexError, KeyError, struct.error, UnicodeDecodeError, RecursionError) as exc:
         raise FormatError(f"corrupt Parquet footer: {type(exc).__name__}") from None
     return columns, rows
+
+
+def parquet_file_rows(path: Path) -> int:
+    """A Parquet file's row count, from its footer alone."""
+    with path.open("rb") as f:
+        f.seek(-8, 2)
+        length = parquet_footer_length(f.read(8))
+        f.seek(-8 - length, 2)
+        return parquet_columns(f.read(length))[1]
 
 
 def _children(elements: list[dict[int, Any]], at: int, count: int) -> tuple[Columns, int]:

@@ -188,8 +188,9 @@ class SparkEngine:
     def _write(
         self, node: Node, frame: Any, location: str, link: Callable[[], Any] | None = None
     ) -> BuildOutput:
-        """Write the frame; its rows are counted while it is written (no second pass). ``link``
-        then adds the previous version's files (an increment that does not rewrite them)."""
+        """Write the frame; ``link`` then adds the previous version's files (an increment that
+        does not rewrite them). Rows are counted from the files' footers where they are local;
+        a remote warehouse counts them while writing (an Observation: about 20% slower)."""
         import uuid
 
         from pyspark.sql import Observation
@@ -197,8 +198,9 @@ class SparkEngine:
 
         relation = quote_relation(node.database, node.name, DIALECT)
         stored = self._stored(node, frame)
-        counted = Observation(f"glueform_{uuid.uuid4().hex}")
-        writer = stored.observe(counted, F.count(F.lit(1)).alias("rows")).write
+        local = "://" not in location
+        counted = None if local else Observation(f"glueform_{uuid.uuid4().hex}")
+        writer = (stored if counted is None else stored.observe(counted, F.count(F.lit(1)))).write
         writer = writer.mode("error")  # never over an existing version
         if node.partition_by:
             writer = writer.partitionBy(*node.partition_by)
@@ -206,7 +208,12 @@ class SparkEngine:
         if link is not None:
             link()
         self.sql(f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{location}`")
-        rows = counted.get["rows"] if link is None else self.spark.table(relation).count()
+        if local:
+            rows = _footer_rows(Path(location))
+        elif link is None:
+            rows = next(iter(counted.get.values()))
+        else:
+            rows = self.spark.table(relation).count()
         columns = _column_defs(stored.schema)
         keys = set(node.partition_by)
         return BuildOutput(
@@ -400,6 +407,12 @@ def _option(value: Any) -> str:
     if isinstance(value, str):
         return string_literal(value, DIALECT)
     return literal(value, DIALECT)
+
+
+def _footer_rows(location: Path) -> int:
+    from glueform.crawl.formats import parquet_file_rows
+
+    return sum(parquet_file_rows(f) for f in location.rglob("*.parquet"))
 
 
 def _partitions(location: Path, keys: tuple[str, ...]) -> tuple[Partition, ...]:
