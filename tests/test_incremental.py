@@ -522,3 +522,21 @@ def test_rewind_of_a_partitioned_table_restores_its_partitions(tmp_path: Path) -
     glueform_json("bookmarks", "rewind", "ev", "--to", first["run_id"], "-p", str(root))
     with Workspace(root).catalog() as catalog:
         assert [p.values for p in catalog.partitions("shop", "ev")] == before == [("d1",), ("d2",)]
+
+
+def test_a_jobs_bookmark_option_reaches_its_runs(tmp_path: Path) -> None:
+    """jobs/*.yml `bookmark: pause` on a job: its run reads the new file, the bookmark stays."""
+    root = make(tmp_path / "p", MODELS["merge"])
+    (root / "jobs").mkdir()
+    (root / "jobs/jobs.yml").write_text(
+        "jobs:\n  - {name: paused, select: [ev], bookmark: pause}\n"
+        "  - {name: normal, select: [ev]}\n"
+    )
+    assert glueform("jobs", "run", "normal", "-p", str(root)).exit_code == 0
+    add_batch(root, 1)
+    marks = Workspace(root).bookmarks()
+    assert glueform("jobs", "run", "paused", "-p", str(root)).exit_code == 0
+    assert Workspace(root).bookmarks() == marks  # read, not advanced
+    assert glueform("jobs", "run", "normal", "-p", str(root)).exit_code == 0
+    assert Workspace(root).bookmarks() != marks
+    assert rows(root) == full_rebuild(tmp_path, root)

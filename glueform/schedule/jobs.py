@@ -66,6 +66,7 @@ class TransformStep:
 
     select: tuple[str, ...]
     exclude: tuple[str, ...] = ()
+    bookmark: str = "enable"  # the job's option: disable or pause overrides each model's own
     name: str = "transforms"
 
     def run(self, ws: Workspace, log: RunLog, command: str) -> StepResult:
@@ -74,7 +75,13 @@ class TransformStep:
         waited = False
         while True:  # another run of this project holds its run lock: wait for it
             try:
-                result = ws.run(self.select, self.exclude, reporter=log, command=command)
+                result = ws.run(
+                    self.select,
+                    self.exclude,
+                    reporter=log,
+                    command=command,
+                    bookmark=None if self.bookmark == "enable" else self.bookmark,
+                )
                 break
             except LockHeldError as exc:
                 if not waited:
@@ -120,7 +127,7 @@ def steps_for(job: JobSpec) -> list[Step]:
     if job.crawlers:
         steps.append(CrawlStep(job.crawlers))
     if job.select:
-        steps.append(TransformStep(job.select, job.exclude))
+        steps.append(TransformStep(job.select, job.exclude, job.bookmark))
     return steps
 
 
