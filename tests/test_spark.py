@@ -70,7 +70,9 @@ def test_example_project_gives_the_same_tables_on_both_engines(tmp_path: Path) -
     )
     assert glueform_json("run", "-p", str(root))["ok"]
     spark = glueform_json("run", "-p", str(root), "-t", "spark")
-    assert spark["ok"], [n for n in spark["nodes"] if n["status"] != "success"]
+    assert spark["ok"], [
+        (n["name"], n["message"]) for n in spark["nodes"] if n["status"] != "success"
+    ]
     duck, on_spark = outputs(root, "dev"), outputs(root, "spark")
     assert set(duck) == set(on_spark) and len(duck) == 11
     for name in duck:

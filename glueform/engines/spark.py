@@ -40,7 +40,8 @@ DIALECT = "spark"
 # Spark's reader names and options for the formats sources declare (DuckDB spells some apart).
 _FORMATS = {"parquet": "parquet", "csv": "csv", "json": "json", "ndjson": "json"}
 _OPTION_NAMES = {"delim": "sep", "delimiter": "sep"}
-_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# Fast start (C1 only, serial GC); a long session generates much code: room for it.
+_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=256m"
 
 
 class SparkEngine:
