@@ -239,8 +239,8 @@ class RunInputs:
         """Register a deferred source whole (once, whichever build asks first)."""
         with self.lock:
             if key in self.deferred and key not in self.registered:
+                register(self.sources[key])  # a failure is reported again by the next build
                 self.registered.add(key)
-                register(self.sources[key])
 
 
 def run_inputs(

@@ -46,12 +46,24 @@ class Node:
     incremental_sql: str = ""
 
     @property
+    def declared_types(self) -> dict[str, str]:
+        """The column types its YAML or ``@transform(columns=...)`` declares."""
+        return {c.name: c.type for c in self.columns if c.type}
+
+    @property
     def fingerprint(self) -> str:
         return f"{self.sql_hash[:16]}{self.config_hash[:16]}"
 
     @property
     def location(self) -> SourceLocation:
         return SourceLocation(self.path, 1, 1)
+
+
+def source_relation(key: str) -> tuple[str, str]:
+    """``source.table`` as (database, name): a declared source's, or a crawled table's, which
+    ``graph.sources`` does not hold."""
+    database, _, name = key.partition(".")
+    return database, name
 
 
 @dataclass(frozen=True)

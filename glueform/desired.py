@@ -65,7 +65,7 @@ def model_columns(
     graph: Graph, rebuilt: Collection[str], actual: Mapping[tuple[str, str], CatalogTable]
 ) -> dict[str, tuple[ColumnDef, ...] | None]:
     """Each model's columns: as built when unchanged, as inferred when it would be rebuilt."""
-    from glueform.sql import infer_columns, storage_type
+    from glueform.sql import infer_columns, stored_types
 
     schema: dict[str, dict[str, dict[str, str]]] = {}
 
@@ -85,11 +85,9 @@ def model_columns(
             inferred = infer_columns(node.sql, graph.dialect, schema)
             columns = tuple(ColumnDef(n, t) for n, t in inferred) if inferred else None
             if columns and node.materialized != "view":  # as the engine will write them
-                declared = {c.name: c.type for c in node.columns if c.type}
-                columns = tuple(
-                    ColumnDef(c.name, declared.get(c.name) or storage_type(c.type, graph.dialect))
-                    for c in columns
-                )
+                pairs = [(c.name, c.type) for c in columns]
+                stored = stored_types(pairs, node.declared_types, graph.dialect)
+                columns = tuple(ColumnDef(name, type_) for name, type_ in stored.items())
         else:
             columns = current.columns
         out[name] = columns

@@ -14,9 +14,7 @@ from typing import Any
 
 from glueform.errors import SourceLocation, UserError
 
-STRATEGIES = ("append", "merge", "delete+insert", "insert_overwrite")
 KEYED = ("merge", "delete+insert")  # strategies that need unique_key
-BOOKMARK_MODES = ("enable", "disable", "pause")
 
 
 @dataclass(frozen=True)

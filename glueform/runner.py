@@ -23,7 +23,7 @@ from glueform.catalog.model import (
     NodeState,
 )
 from glueform.compiler import sql_for
-from glueform.dag import Graph, Node
+from glueform.dag import Graph, Node, source_relation
 from glueform.desired import source_table
 from glueform.engines import BuildOutput, Engine
 from glueform.errors import UserError
@@ -97,6 +97,16 @@ class RunContext:
     vars: Mapping[str, Any] = field(default_factory=dict)  # the project's, for Python transforms
     full_refresh: bool = False  # rebuild incremental models from all of their input
     bookmark: str | None = None  # a job's bookmark option: disable or pause turns models' down
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends a run like Ctrl-C: in-flight builds stop, finished ones are committed."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
@@ -337,14 +347,11 @@ def _build(
         else:
             sql = sql_for(node, graph, ctx.engine.dialect, _input_schema(graph, node, ctx.engine))
             output = ctx.engine.build(node, sql, location)
-    except UserError as exc:  # a Python transform's own mistake, with its file and line
+    except Exception as exc:  # a transform's own mistake (file and line) or the engine's message
         if node.materialized != "view":
             ctx.engine.discard(location)
-        return _Built(_failed(node, str(exc), time.perf_counter() - started))
-    except Exception as exc:  # the engine's message is the user's best clue
-        if node.materialized != "view":
-            ctx.engine.discard(location)
-        return _Built(_failed(node, _engine_message(exc), time.perf_counter() - started))
+        message = str(exc) if isinstance(exc, UserError) else _engine_message(exc)
+        return _Built(_failed(node, message, time.perf_counter() - started))
     seconds = time.perf_counter() - started
     result = NodeResult(
         node.name, "success", output.rows, seconds, None, node.rel_path, node.materialized
@@ -420,7 +427,7 @@ def _input_schema(graph: Graph, node: Node, engine: Engine) -> Schema | None:
     if engine.dialect == graph.dialect:
         return None
     schema: Schema = {}
-    relations = [(s, t) for s, _, t in (k.partition(".") for k in node.sources)]  # or crawled
+    relations = [source_relation(k) for k in node.sources]
     relations += [(graph.nodes[r].database, r) for r in node.refs]
     for database, name in relations:
         schema.setdefault(database, {})[name] = {

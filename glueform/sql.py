@@ -6,6 +6,7 @@ imported inside the functions: a fully cached compile never needs it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -197,6 +198,13 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
     return _duckdb_names(parsed.sql(dialect="duckdb"))
 
 
+def stored_types(
+    columns: Iterable[tuple[str, str]], declared: Mapping[str, str], dialect: str = "duckdb"
+) -> dict[str, str]:
+    """Each column's type on disk (DuckDB's names): the declared one, else its storage type."""
+    return {name: declared.get(name) or storage_type(type_, dialect) for name, type_ in columns}
+
+
 def _parse_type(type_sql: str, dialect: str) -> exp.DataType | None:
     """A type's tree, with struct field names unquoted so that equal types print equally."""
     from sqlglot import exp
@@ -225,14 +233,8 @@ def cast_columns(
             exprs.append(ident)
             continue
         changed = True
-        exprs.append(f"CAST({ident} AS {_type_sql(want, dialect)}) AS {ident}")
+        exprs.append(f"CAST({ident} AS {type_sql(want, dialect)}) AS {ident}")
     return exprs if changed else None
-
-
-def _type_sql(type_duckdb: str, dialect: str) -> str:
-    from sqlglot import exp
-
-    return exp.DataType.build(type_duckdb, dialect="duckdb").sql(dialect=dialect)
 
 
 def transpile(
@@ -356,7 +358,9 @@ def _known_type(type_: exp.DataType | None, dialect: str) -> str:
 
 def type_sql(type_duckdb: str, dialect: str) -> str:
     """A DuckDB type name (the catalog's) spelt in ``dialect``."""
-    return _type_sql(type_duckdb, dialect)
+    from sqlglot import exp
+
+    return exp.DataType.build(type_duckdb, dialect="duckdb").sql(dialect=dialect)
 
 
 def null_safe_equal(left: str, right: str, dialect: str) -> str:

@@ -750,3 +750,9 @@ def test_a_crawl_commits_to_a_postgresql_catalog(tmp_path: Path) -> None:
         with engine.begin() as conn:
             conn.execute(text(f"drop schema {schema} cascade"))
         engine.dispose()
+
+
+def test_a_database_url_that_cannot_be_used_never_shows_its_password(tmp_path: Path) -> None:
+    root = lake_project(tmp_path, {}, targets=["postgresql://u:s3cret@host:notaport/db"])
+    (failed,) = crawl(root).failed_targets
+    assert failed.path == "postgresql://host:notaport/db" and "s3cret" not in failed.reason

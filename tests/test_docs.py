@@ -450,3 +450,18 @@ def test_a_section_renders_its_items_with_links_and_triggers(
     page.page.wait_for_selector("main h1:has-text('Jobs · nightly')")
     page.page.click("main a:has-text('shop.customer_totals')")
     page.page.wait_for_selector("main h1:has-text('shop.customer_totals')")
+
+
+def test_a_model_reading_a_crawled_table_is_documented(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    (root / "transforms/marts/refunds_daily.sql").write_text(
+        "select dt, count(*) as refunds from {{ source('landing', 'refunds') }} group by dt\n"
+    )
+    assert glueform("crawl", "-p", str(root)).exit_code == 0
+    result = glueform("docs", "generate", "-p", str(root))
+    assert result.exit_code == 0, result.output
+    tables = {t["id"]: t for t in read_document(root / "target/docs")["tables"]}
+    assert tables["marts.refunds_daily"]["upstream"] == ["landing.refunds"]

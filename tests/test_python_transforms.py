@@ -150,3 +150,10 @@ def test_a_transform_with_several_outputs_makes_one_table_each(tmp_path: Path) -
     assert rows(root, "big_orders", "order_id") == [(3,), (4,)]
     assert rows(root, "small_orders", "order_id") == [(2,)]  # amount >= min_amount (10)
     assert rows(root, "big_count", "n") == [(2,)]
+
+
+def test_decorator_arguments_of_the_wrong_shape_are_user_errors(tmp_path: Path) -> None:
+    body = STATS.replace('columns={"orders": "BIGINT"}', 'columns=["orders"]')
+    result = glueform("validate", "-p", str(project(tmp_path, body)))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "order_stats.py:4:29: @transform(columns=...) must be a dict" in result.stderr

@@ -704,6 +704,8 @@ def test_lineage_events_posted_to_a_url() -> None:
         "START", "jr_1", "j", [], [], 0.0
     )
     assert down is not None and "not sent" in down  # a lineage backend that is down fails nothing
+    malformed = Lineage("http://localhost:abc/", "shop").emit("START", "jr_1", "j", [], [], 0.0)
+    assert malformed is not None and "not sent" in malformed  # a bad URL fails nothing either
 
 
 CRAWL_JOBS = """\

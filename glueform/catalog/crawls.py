@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 
 from glueform.catalog import schema as s
 from glueform.catalog.model import CatalogTable, Partition
@@ -50,10 +50,6 @@ class CatalogChanges:
     summary: Mapping[str, Any] = field(default_factory=dict)
 
 
-def crawler_tables(store: CatalogStore, crawler: str, database: str) -> list[CatalogTable]:
-    return [t for t in store.tables(database) if t.parameters.get(CRAWLER_PARAM) == crawler]
-
-
 def partition_sets(
     store: CatalogStore, database: str, names: Sequence[str]
 ) -> dict[str, dict[tuple[str, ...], Partition]]:
@@ -82,12 +78,17 @@ def seen_folders(store: CatalogStore, crawler: str) -> dict[str, SeenFolder]:
 def last_crawls(store: CatalogStore) -> dict[str, dict[str, Any]]:
     """The newest crawl of each crawler."""
     c = s.crawls
+    newest = (
+        select(c.c.crawler, func.max(c.c.started_at).label("started_at"))
+        .group_by(c.c.crawler)
+        .subquery()
+    )
+    query = select(c).join(
+        newest, (c.c.crawler == newest.c.crawler) & (c.c.started_at == newest.c.started_at)
+    )
     with store.engine.connect() as conn:
-        rows = conn.execute(select(c).order_by(c.c.started_at)).mappings().all()
-    out = {}
-    for row in rows:
-        out[row["crawler"]] = {**row, "summary": _json(row["summary"])}
-    return out
+        rows = conn.execute(query).mappings().all()
+    return {row["crawler"]: {**row, "summary": _json(row["summary"])} for row in rows}
 
 
 def commit_crawl(

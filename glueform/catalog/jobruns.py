@@ -24,7 +24,6 @@ from glueform.project.model import CRAWLER_KEY
 
 RUNNING = "RUNNING"
 _CRAWL_STATES = {"success": "SUCCEEDED", "failed": "FAILED"}
-FINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED")
 
 
 def new_id(prefix: str) -> str:
@@ -88,12 +87,6 @@ class JobRuns:
                 .where(s.job_runs.c.id == run_id, s.job_runs.c.status == RUNNING)
                 .values(status=status, finished_at=now, **values)
             )
-
-    def get(self, run_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(s.job_runs).where(s.job_runs.c.id == run_id)).mappings()
-            first = row.first()
-        return _run(first) if first else None
 
     def list(
         self, job: str | None = None, status: str | None = None, limit: int = 50
@@ -332,13 +325,3 @@ def _run(row: Any) -> dict[str, Any]:
     end = out["finished_at"]
     out["seconds"] = None if end is None else round(end - out["started_at"], 3)
     return out
-
-
-def transform_runs(store: CatalogStore, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The node records of the transform runs a job run started (for its log and figures)."""
-    n = s.node_runs
-    if not run_ids:
-        return []
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(n).where(n.c.run_id.in_(list(run_ids)))).mappings().all()
-    return [dict(r) for r in rows]

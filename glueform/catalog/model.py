@@ -46,6 +46,11 @@ class CatalogTable:
         return f"{self.database}.{self.name}"
 
     @property
+    def declared_types(self) -> dict[str, str]:
+        """Column name -> type, for the columns whose type is known (a source may declare none)."""
+        return {c.name: c.type for c in self.columns if c.type}
+
+    @property
     def is_view(self) -> bool:
         return self.table_type == VIRTUAL_VIEW
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import click
 
-from glueform.cli.main import Context, cli, common
+from glueform.cli.main import Context, cli, common, local_time
 
 
 def _split(qualified: str) -> tuple[str, str]:
@@ -39,10 +38,6 @@ def _table(catalog: Any, qualified: str) -> Any:
     return table
 
 
-def _when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
-
-
 @cli.group()
 def catalog() -> None:
     """Databases, tables, versions and partitions in the target's catalog."""
@@ -72,7 +67,10 @@ def ls(ctx: Context, database: str | None) -> int:
     console.table(
         f"{len(tables)} tables",
         ["table", "type", "version", "columns", "updated"],
-        [[t.key, t.table_type, t.version, len(t.columns), _when(t.updated_at)] for t in tables],
+        [
+            [t.key, t.table_type, t.version, len(t.columns), local_time(t.updated_at)]
+            for t in tables
+        ],
     )
     return 0
 
@@ -155,7 +153,7 @@ def history(ctx: Context, table: str) -> int:
         [
             [
                 f"{v.version}{' *' if v.version == found.version else ''}",
-                _when(v.created_at),
+                local_time(v.created_at),
                 v.run_id or "-",
                 v.table.location or "(view)",
             ]

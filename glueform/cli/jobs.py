@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from glueform.cli.main import Context, cli, common
+from glueform.cli.main import Context, cli, common, local_time
 
 STATES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "COMPLETED"]
 lineage_option = click.option(
@@ -17,10 +17,6 @@ lineage_option = click.option(
     metavar="FILE|URL",
     help="Send OpenLineage events to a JSON-lines file or an HTTP URL.",
 )
-
-
-def _when(ts: float | None) -> str:
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
 @cli.group()
@@ -40,7 +36,7 @@ def jobs_ls(ctx: Context) -> int:
     columns = ["name", "runs", "triggers", "next run", "timeout", "retries"]
     table = [
         [r["name"], " ".join([*(f"crawl:{c}" for c in r["crawlers"]), *r["select"]]), ", ".join(r["triggers"]),
-         _when(r["next_run"]), "" if r["timeout"] is None else f"{r['timeout']:g}s", r["max_retries"]]
+         local_time(r["next_run"]), "" if r["timeout"] is None else f"{r['timeout']:g}s", r["max_retries"]]
         for r in rows
     ]  # fmt: skip
     console.table(f"{len(rows)} jobs", columns, table)
@@ -109,7 +105,7 @@ def runs(ctx: Context, job: str | None, status: str | None, limit: int, workflow
         console.table(
             f"{len(flows)} workflow runs",
             ["run id", "workflow", "status", "trigger", "started", "finished", "job runs"],
-            [[f["id"], f["workflow"], f["status"], f["trigger"], _when(f["started_at"]), _when(f["finished_at"]),
+            [[f["id"], f["workflow"], f["status"], f["trigger"], local_time(f["started_at"]), local_time(f["finished_at"]),
               ", ".join(f"{k} {v}" for k, v in f["statistics"].items())] for f in flows],
         )  # fmt: skip
         return 0
@@ -117,7 +113,7 @@ def runs(ctx: Context, job: str | None, status: str | None, limit: int, workflow
     console.data(rows)
     columns = ["run id", "job", "status", "trigger", "started", "seconds", "rows", "bytes", "error"]
     table = [
-        [r["id"], r["job"], r["status"], r["trigger"], _when(r["started_at"]), r["seconds"],
+        [r["id"], r["job"], r["status"], r["trigger"], local_time(r["started_at"]), r["seconds"],
          r["rows_written"], r["bytes_written"], (r["error"] or "")[:60]]
         for r in rows
     ]  # fmt: skip
@@ -165,14 +161,14 @@ def logs(ctx: Context, run_id: str) -> int:
 )
 @click.option(
     "--grace",
-    type=float,
+    type=click.FloatRange(min=0),
     default=30.0,
     show_default=True,
     help="Seconds in-flight runs get to finish on SIGTERM.",
 )
 @click.option(
     "--poll",
-    type=float,
+    type=click.FloatRange(min=0.01),
     default=1.0,
     show_default=True,
     help="Seconds between looks at the catalog when idle.",

@@ -38,6 +38,13 @@ class Context:
         return JsonConsole() if self.json else RichConsole()
 
 
+def local_time(ts: float | None) -> str:
+    """A catalog timestamp as the user's wall clock (empty when there is none)."""
+    import time
+
+    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
 def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
     import yaml
 
@@ -321,13 +328,9 @@ def verify(
 
 
 def _stop_on_sigterm() -> None:
-    """SIGTERM ends a run like Ctrl-C: in-flight builds stop, finished ones are committed."""
-    import signal
+    from glueform.runner import stop_on_sigterm
 
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    stop_on_sigterm()
 
 
 def main() -> None:

@@ -107,8 +107,8 @@ def _raise_format(make: Callable[[], Classified]) -> Classified:
 def _parquet(size: int, head: bytes, read: Reader) -> Classified:
     if size < 12:
         raise Skip("corrupt Parquet file: too short")
-    tail = head[-8:] if size <= len(head) else read(size - 8, 8)
     try:
+        tail = head[-8:] if size <= len(head) else read(size - 8, 8)
         length = parquet_footer_length(tail)
         if not 0 < length <= size - 12:
             raise FormatError(f"corrupt Parquet footer: length {length} in a {size}-byte file")
@@ -117,6 +117,8 @@ def _parquet(size: int, head: bytes, read: Reader) -> Classified:
         columns, rows = parquet_columns(footer)
     except FormatError as exc:
         raise Skip(str(exc)) from None
+    except OSError as exc:  # the file shrank or went away, an S3 read failed
+        raise Skip(f"unreadable: {exc.strerror or exc}") from None
     return Classified("parquet", columns, rows=rows)
 
 

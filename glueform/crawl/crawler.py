@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from glueform.catalog.crawls import (
+    CRAWLER_PARAM,
     ROOT_PARAM,
     CatalogChanges,
     SeenFolder,
     commit_crawl,
-    crawler_tables,
     partition_sets,
     seen_folders,
 )
@@ -78,8 +78,9 @@ def run_crawler(
     crawl_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
     seen = seen_folders(catalog, spec.name)
     incremental = spec.recrawl == "crawl_new_folders_only" and bool(seen)
-    owned = {t.name: t for t in crawler_tables(catalog, spec.name, spec.database)}
-    others = {t.name: t for t in catalog.tables(spec.database) if t.name not in owned}
+    tables = catalog.tables(spec.database)  # read once: the crawler's own, and the others
+    owned = {t.name: t for t in tables if t.parameters.get(CRAWLER_PARAM) == spec.name}
+    others = {t.name: t for t in tables if t.name not in owned}
     run = _Run(spec, s3, incremental, owned, seen)
     for target in spec.targets:
         run.target(target)

@@ -214,9 +214,12 @@ def avro_columns(head: bytes) -> Columns:
         schema = json.loads(meta["avro.schema"])
     except (IndexError, KeyError, ValueError) as exc:
         raise FormatError(f"corrupt Avro header: {type(exc).__name__}") from None
-    if not isinstance(schema, dict) or schema.get("type") != "record":
-        return (("value", _avro_type(schema)),)
-    return tuple((f["name"], _avro_type(f["type"])) for f in schema.get("fields", ()))
+    try:
+        if not isinstance(schema, dict) or schema.get("type") != "record":
+            return (("value", _avro_type(schema)),)
+        return tuple((f["name"], _avro_type(f["type"])) for f in schema.get("fields", ()))
+    except (KeyError, TypeError, AttributeError) as exc:  # a schema missing its "type"...
+        raise FormatError(f"corrupt Avro schema: {type(exc).__name__}") from None
 
 
 _AVRO_PRIMITIVES = {

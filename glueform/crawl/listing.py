@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,7 +41,6 @@ class Listing:
     files: list[FileEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     failed: str | None = None  # the target itself could not be listed: nothing is deleted
-    ignored: int = 0
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -106,7 +106,7 @@ class LocalStore:
         except OSError as exc:
             out.failed = exc.strerror or str(exc)
             return out
-        if not os.path.isdir(self.root):
+        if not stat.S_ISDIR(st.st_mode):
             out.failed = "is not a folder"
             return out
         seen = {(st.st_dev, st.st_ino)}
@@ -139,7 +139,6 @@ class LocalStore:
     ) -> None:
         child = f"{rel}/{entry.name}" if rel else entry.name
         if _hidden(entry.name):
-            out.ignored += 1
             return
         try:
             if entry.is_dir():
@@ -249,7 +248,6 @@ class S3Store:
     def _add(self, rel: str, obj: dict[str, Any], out: Listing, known: Collection[str]) -> None:
         parts = rel.split("/")
         if not rel or rel.endswith("/") or any(_hidden(p) for p in parts):
-            out.ignored += 1
             return
         folder = rel.rpartition("/")[0]
         if folder in known or not self.keep(rel):

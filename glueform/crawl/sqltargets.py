@@ -54,8 +54,10 @@ def reflect(spec: CrawlerSpec, url: str, keep: Filter) -> Reflected:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, connect_args=_timeout(parsed.get_backend_name()))
-    except Exception as exc:  # bad URL, missing driver
-        out.failed = f"cannot use {url.split('@')[-1]}: {exc}"
+    except Exception as exc:  # bad URL, missing driver: never its password in a report
+        scheme, _, rest = url.partition("://")
+        out.location = f"{scheme}://{rest.rsplit('@', 1)[-1]}" if rest else url.split("@")[-1]
+        out.failed = f"cannot use {out.location}: {exc}"
         return out
     try:
         inspector = inspect(engine)

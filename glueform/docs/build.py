@@ -27,7 +27,7 @@ from glueform.catalog.model import (
     TableVersion,
 )
 from glueform.compiler import sql_for
-from glueform.dag import Graph, Node
+from glueform.dag import Graph, Node, source_relation
 from glueform.desired import table_type
 from glueform.docs.lineage import ModelColumns, project_lineage
 from glueform.docs.runs import node_runs_by_node, run_summaries
@@ -411,7 +411,7 @@ def _link_lineage(graph: Graph, tables: dict[str, dict[str, Any]]) -> None:
     for name, node in graph.nodes.items():
         entry = tables[by_name[name]]
         entry["upstream"] = [by_name[r] for r in node.refs] + [
-            _id((graph.sources[s].source, graph.sources[s].name)) for s in node.sources
+            _id(source_relation(s)) for s in node.sources
         ]
     for entry in tables.values():
         entry.setdefault("upstream", [])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from glueform.catalog.model import CatalogTable
-from glueform.dag import Graph
+from glueform.dag import Graph, source_relation
 from glueform.sql import ColumnRef, column_lineage
 
 UNKNOWN = "UNKNOWN"  # a type sqlglot accepts in a schema when the real one is not known
@@ -91,7 +91,7 @@ def _reads(
     """The part of the schema a model reads: sqlglot copies the whole schema on every call."""
     node = graph.nodes[name]
     keys = [(graph.nodes[r].database, r) for r in node.refs]
-    keys += [(graph.sources[s].source, graph.sources[s].name) for s in node.sources]
+    keys += [source_relation(s) for s in node.sources]
     out: dict[str, dict[str, dict[str, str]]] = {}
     for database, table in keys:
         if table in schema.get(database, {}):

@@ -33,7 +33,7 @@ from glueform.sql import (
     normalize_type,
     quote_identifier,
     quote_relation,
-    storage_type,
+    stored_types,
     string_literal,
 )
 
@@ -303,8 +303,7 @@ class DuckDBEngine:
         """The query with its columns cast to their declared or storage types (see
         storage_type), and the columns it then has."""
         columns = [(name, type_) for name, type_, *_ in self.execute(f"DESCRIBE ({sql})")]
-        wanted = {name: storage_type(type_) for name, type_ in columns}
-        wanted |= {c.name: c.type for c in node.columns if c.type}
+        wanted = stored_types(columns, node.declared_types)
         exprs = cast_columns(columns, wanted, DIALECT)
         stored = tuple(ColumnDef(n, normalize_type(wanted[n], DIALECT)) for n, _ in columns)
         if exprs is None:
@@ -347,7 +346,7 @@ def _external_scan(table: CatalogTable, files: list[str] | None = None) -> str:
     if table.format not in _READERS:  # a crawled avro file or SQL-database (jdbc) table
         raise ValueError(f"{table.format} tables cannot be read by this engine")
     options = dict(table.options)
-    declared = {c.name: c.type for c in table.columns if c.type}
+    declared = table.declared_types
     if table.format == "ndjson":
         options.setdefault("format", "newline_delimited")
     if table.format == "csv" and declared:

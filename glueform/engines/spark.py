@@ -32,8 +32,9 @@ from glueform.sql import (
     normalize_type,
     quote_identifier,
     quote_relation,
-    storage_type,
+    stored_types,
     string_literal,
+    type_sql,
 )
 
 DIALECT = "spark"
@@ -93,7 +94,7 @@ class SparkEngine:
     def _register_files(self, relation: str, table: CatalogTable) -> None:
         """A source's files as a table; with declared column types, a view casting them over
         a table of the files (a CSV then read as text, as on DuckDB)."""
-        declared = {c.name: c.type for c in table.columns if c.type}
+        declared = table.declared_types
         files = quote_relation(table.database, f"{table.name}__files", DIALECT)
         target = files if declared else relation
         self.sql(_external_table(target, table, infer=not declared))
@@ -171,7 +172,7 @@ class SparkEngine:
         for key, value in options.items():
             reader = reader.option(key, str(value).lower() if isinstance(value, bool) else value)
         frame = reader.load(files)
-        declared = {c.name: c.type for c in table.columns if c.type}
+        declared = table.declared_types
         columns = [(f.name, f.dataType.simpleString()) for f in frame.schema]
         exprs = cast_columns(columns, declared, DIALECT) if declared else None
         (frame.selectExpr(*exprs) if exprs else frame).createOrReplaceTempView(name)
@@ -229,8 +230,7 @@ class SparkEngine:
     def _stored(self, node: Node, frame: Any) -> Any:
         """The frame with its columns cast to their declared or storage types (see storage_type)."""
         columns = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
-        wanted = {name: storage_type(type_, DIALECT) for name, type_ in columns}
-        wanted |= {c.name: c.type for c in node.columns if c.type}
+        wanted = stored_types(columns, node.declared_types, DIALECT)
         exprs = cast_columns(columns, wanted, DIALECT)
         return frame if exprs is None else frame.selectExpr(*exprs)
 
@@ -393,13 +393,9 @@ def _folder_columns(table: CatalogTable, have: set[str]) -> list[str]:
     n = len(keys)
     return [
         f"CAST(element_at(split(_metadata.file_path, '/'), {i - n - 1}) AS"
-        f" {_type_sql(c.type or 'VARCHAR')}) AS {quote_identifier(c.name, DIALECT)}"
+        f" {type_sql(c.type or 'VARCHAR', DIALECT)}) AS {quote_identifier(c.name, DIALECT)}"
         for i, c in enumerate(keys)
     ]
-
-
-def _type_sql(duckdb_type: str) -> str:
-    return normalize_type(duckdb_type, "duckdb", to=DIALECT)
 
 
 def _option(value: Any) -> str:

@@ -106,10 +106,8 @@ def run_log(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
     try:
         return read_log(ws.target.state_dir, run_id)
     except UserError:
-        from glueform.catalog.jobruns import transform_runs
-
         with ws.catalog() as store:
-            nodes = transform_runs(store, [run_id])
+            nodes = store.node_runs([run_id])
         if not nodes:
             raise
         return [
@@ -138,12 +136,18 @@ def scheduler(
         server = None
         if metrics_port is not None:
             runs = JobRuns(store)
-            server = MetricsServer(
-                metrics_port,
-                lambda: render(
-                    runs.summary(), len(sched.running), sched.fired, runs.node_summary()
-                ),
-            ).start()
+            try:
+                server = MetricsServer(
+                    metrics_port,
+                    lambda: render(
+                        runs.summary(), len(sched.running), sched.fired, runs.node_summary()
+                    ),
+                ).start()
+            except OSError as exc:
+                raise UserError(
+                    f"cannot serve metrics on 127.0.0.1:{metrics_port}: {exc.strerror or exc}",
+                    hint="pick another --metrics-port, or 0 for any free port",
+                ) from None
             sched.metrics_port = server.port
             if on_event is not None:
                 on_event("metrics", {"url": f"http://127.0.0.1:{server.port}/metrics"})

@@ -7,14 +7,15 @@ the run's log instead.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
 from glueform import __version__
+from glueform.schedule.logs import iso_ms
 
 PRODUCER = f"https://glueform.dev/glueform/{__version__}"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -28,39 +29,6 @@ class Lineage:
     destination: str
     namespace: str
 
-    def event(
-        self,
-        event_type: str,
-        run_id: str,
-        job: str,
-        inputs: Sequence[str],
-        outputs: Sequence[str],
-        at: float,
-        error: str | None = None,
-    ) -> dict[str, Any]:
-        run: dict[str, Any] = {"runId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"glueform:{run_id}"))}
-        run["facets"] = {
-            "glueform_run": {"_producer": PRODUCER, "_schemaURL": SCHEMA_URL, "runId": run_id}
-        }
-        if error:
-            run["facets"]["errorMessage"] = {
-                "_producer": PRODUCER,
-                "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json",
-                "message": error,
-                "programmingLanguage": "SQL",
-            }
-        return {
-            "eventType": event_type,
-            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at))
-            + f".{int(at % 1 * 1000):03d}Z",
-            "run": run,
-            "job": {"namespace": self.namespace, "name": job},
-            "inputs": [{"namespace": self.namespace, "name": n} for n in inputs],
-            "outputs": [{"namespace": self.namespace, "name": n} for n in outputs],
-            "producer": PRODUCER,
-            "schemaURL": SCHEMA_URL,
-        }
-
     def emit(
         self,
         event_type: str,
@@ -72,7 +40,7 @@ class Lineage:
         error: str | None = None,
     ) -> str | None:
         """Send one event; returns an error message instead of raising."""
-        body = json.dumps(self.event(event_type, run_id, job, inputs, outputs, at, error))
+        body = json.dumps(self._event(event_type, run_id, job, inputs, outputs, at, error))
         try:
             if self.destination.startswith(("http://", "https://")):
                 import urllib.request
@@ -90,6 +58,38 @@ class Lineage:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("a", encoding="utf-8") as out:
                     out.write(body + "\n")
-        except OSError as exc:
+        except (OSError, ValueError, HTTPException) as exc:  # also a malformed URL (host:abc)
             return f"lineage event not sent to {self.destination}: {exc}"
         return None
+
+    def _event(
+        self,
+        event_type: str,
+        run_id: str,
+        job: str,
+        inputs: Sequence[str],
+        outputs: Sequence[str],
+        at: float,
+        error: str | None,
+    ) -> dict[str, Any]:
+        run: dict[str, Any] = {"runId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"glueform:{run_id}"))}
+        run["facets"] = {
+            "glueform_run": {"_producer": PRODUCER, "_schemaURL": SCHEMA_URL, "runId": run_id}
+        }
+        if error:
+            run["facets"]["errorMessage"] = {
+                "_producer": PRODUCER,
+                "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json",
+                "message": error,
+                "programmingLanguage": "SQL",
+            }
+        return {
+            "eventType": event_type,
+            "eventTime": iso_ms(at),
+            "run": run,
+            "job": {"namespace": self.namespace, "name": job},
+            "inputs": [{"namespace": self.namespace, "name": n} for n in inputs],
+            "outputs": [{"namespace": self.namespace, "name": n} for n in outputs],
+            "producer": PRODUCER,
+            "schemaURL": SCHEMA_URL,
+        }

@@ -29,8 +29,7 @@ class RunLog:
     def write(self, event: str, **fields: Any) -> None:
         now = time.time()
         record = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-            + f".{int(now % 1 * 1000):03d}Z",
+            "ts": iso_ms(now),
             "run_id": self.run_id,
             "event": event,
             **fields,
@@ -54,6 +53,11 @@ class RunLog:
         )
 
 
+def iso_ms(ts: float) -> str:
+    """UTC ISO 8601 with milliseconds, as logs and OpenLineage events write times."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
+
+
 def read_log(state_dir: Path, run_id: str) -> list[dict[str, Any]]:
     path = log_path(state_dir, run_id)
     if not path.is_file():
@@ -64,5 +68,10 @@ def read_log(state_dir: Path, run_id: str) -> list[dict[str, Any]]:
             f"no log for run '{run_id}'",
             hint=f"recent runs: {', '.join(known)}" if known else "list runs with 'glueform runs'",
         )
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:  # a line cut short by a killed attempt
+            continue
+    return out

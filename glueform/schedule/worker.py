@@ -7,12 +7,12 @@ interrupts in-flight builds, commits what finished and marks its run cancelled.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from glueform.errors import GlueformError
+from glueform.runner import stop_on_sigterm
 from glueform.schedule.jobs import RESULT_MARK, execute_steps
 from glueform.schedule.logs import RunLog
 
@@ -20,11 +20,7 @@ from glueform.schedule.logs import RunLog
 def main(argv: list[str]) -> int:
     payload = json.loads(argv[0])
     log = RunLog(Path(payload["log"]), payload["run_id"])
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    stop_on_sigterm()
     try:
         result = _run(payload, log)
     except KeyboardInterrupt:

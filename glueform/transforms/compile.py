@@ -26,6 +26,17 @@ CONFIG_KEYS = {
     "enabled",
     "outputs",
 }
+# The arguments read here rather than by config.schema.json: what each must be.
+_SHAPES = {
+    "columns": (
+        lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in (*v, *v.values())),
+        "a dict of column name to SQL type, e.g. {'orders': 'BIGINT'}",
+    ),
+    "outputs": (
+        lambda v: isinstance(v, list | tuple) and all(isinstance(x, str) for x in v),
+        "a list of table names, e.g. ['big_orders', 'small_orders']",
+    ),
+}
 CONTEXT_PARAM = "ctx"
 SOURCE_SEPARATOR = "__"  # raw__orders reads source('raw', 'orders')
 # DataFrame/Column methods of PySpark that sqlframe does not offer on DuckDB.
@@ -99,13 +110,17 @@ def _config(fn: ast.FunctionDef, text: str, path: Path) -> dict[str, Any]:
                 else f"arguments: {', '.join(sorted(CONFIG_KEYS))}",
             )
         try:
-            config[keyword.arg] = ast.literal_eval(keyword.value)
+            value = config[keyword.arg] = ast.literal_eval(keyword.value)
         except ValueError:
             raise UserError(
                 f"@transform({keyword.arg}=...) must be a literal",
                 where,
                 hint="the project compiles without running Python files: write the value itself",
             ) from None
+        if keyword.arg in _SHAPES and not _SHAPES[keyword.arg][0](value):
+            raise UserError(
+                f"@transform({keyword.arg}=...) must be {_SHAPES[keyword.arg][1]}", where
+            )
     if config.get("materialized", "table") != "table":
         raise UserError(
             "a Python transform is materialized as a table",
