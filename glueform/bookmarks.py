@@ -147,6 +147,13 @@ def _source_read(
     if mark.kind == "files":
         files = tuple(f for f in list_files(table.location) if seen.get(f.path) != f)
         return SourceRead(mark, table, files, tuple(f.path for f in files))
+    if not table.partition_keys:  # no folders to follow: every run would find nothing new
+        raise UserError(
+            f"{node.name}: a partitions bookmark needs a partitioned source; {table.key} has no "
+            "partition keys",
+            node.location,
+            hint="bookmark it by its files (the default) or by a column: {column: updated_at}",
+        )
     folders = [
         FileMark(p.location, p.bytes or 0, 0.0)
         for p in (partitions or [])

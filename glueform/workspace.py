@@ -144,7 +144,7 @@ class Workspace:
         A project that never ran has no catalog yet: the site then shows the project alone
         (and no empty catalog file is created for it)."""
         from glueform.docs.build import CatalogSnapshot, build_docs
-        from glueform.docs.site import write_site
+        from glueform.docs.site import default_folder, write_site
         from glueform.engines import ENGINES
 
         snapshot = CatalogSnapshot()
@@ -153,7 +153,7 @@ class Workspace:
                 snapshot = CatalogSnapshot.read(catalog)
         dialects = sorted({self.graph.dialect, *(spec.dialect for spec in ENGINES.values())})
         document = build_docs(self.project, self.graph, self.target, snapshot, dialects)
-        return write_site(document, out or self.project.root / "target" / "docs")
+        return write_site(document, out or default_folder(self.project.root))
 
     @contextmanager
     def catalog(self) -> Iterator[CatalogStore]:

@@ -756,3 +756,21 @@ def test_a_database_url_that_cannot_be_used_never_shows_its_password(tmp_path: P
     root = lake_project(tmp_path, {}, targets=["postgresql://u:s3cret@host:notaport/db"])
     (failed,) = crawl(root).failed_targets
     assert failed.path == "postgresql://host:notaport/db" and "s3cret" not in failed.reason
+
+
+def test_two_databases_with_the_same_table_give_two_tables(tmp_path: Path) -> None:
+    import sqlite3
+
+    (tmp_path / "dbs").mkdir()
+    for db in ("eu", "us"):
+        with sqlite3.connect(tmp_path / "dbs" / f"{db}.db") as con:
+            con.execute("create table users (id integer, name text)")
+    targets = [f"sqlite:///{tmp_path}/dbs/eu.db", f"sqlite:///{tmp_path}/dbs/us.db"]
+    root = lake_project(tmp_path, {}, targets=targets)
+    first = crawl(root)
+    assert first.ok and sorted(t.action for t in first.tables) == ["created", "created"]
+    names = sorted(t.name for t in first.tables)
+    assert names[0] == "main_users" and names[1].startswith("main_users_")
+    again = crawl(root)  # stable: the same names, nothing to change
+    assert again.ok and sorted(t.name for t in again.tables) == names
+    assert {t.action for t in again.tables} == {"unchanged"}

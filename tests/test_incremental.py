@@ -540,3 +540,15 @@ def test_a_jobs_bookmark_option_reaches_its_runs(tmp_path: Path) -> None:
     assert glueform("jobs", "run", "normal", "-p", str(root)).exit_code == 0
     assert Workspace(root).bookmarks() != marks
     assert rows(root) == full_rebuild(tmp_path, root)
+
+
+def test_a_partitions_bookmark_on_an_unpartitioned_source_is_refused(tmp_path: Path) -> None:
+    model = (
+        "{{ config(materialized='incremental', "
+        "bookmark={'sources': {'raw.orders': {'partitions': true}}}) }}\n"
+        "select order_id, amount from {{ source('raw', 'orders') }}\n"
+    )
+    root = make(tmp_path / "p", model)
+    failed = node(run(root), "ev")
+    assert failed["status"] == "error"
+    assert "a partitions bookmark needs a partitioned source; raw.orders" in failed["message"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from glueform.catalog.crawls import (
@@ -22,7 +22,15 @@ from glueform.catalog.crawls import (
 from glueform.catalog.model import CatalogTable
 from glueform.crawl.classify import CsvOptions
 from glueform.crawl.listing import Filter, Problem, S3Store, open_store
-from glueform.crawl.policy import Found, TableReport, diff, extended, found_table, unique_names
+from glueform.crawl.policy import (
+    Found,
+    TableReport,
+    diff,
+    extended,
+    found_table,
+    unique_name,
+    unique_names,
+)
 from glueform.crawl.scan import Sampling, scan
 from glueform.crawl.sqltargets import is_sql_url, reflect
 from glueform.crawl.tables import Leaf, group_leaves, partition_value
@@ -172,7 +180,11 @@ class _Run:
             reflected = reflect(self.spec, target, self.keep)
             if reflected.failed:
                 self._fail(reflected.location or target, reflected.failed)
-            self.found.extend(reflected.found)
+            for found in reflected.found:  # two databases may both hold main.users
+                root = found.table.parameters[ROOT_PARAM]
+                name = unique_name(found.table.name, root, self.names)
+                self.names[name] = root
+                self.found.append(replace(found, table=replace(found.table, name=name)))
             return
         store = open_store(target, self.keep, self.s3)
         root = store.location("")

@@ -69,12 +69,17 @@ def unique_names(spec: CrawlerSpec, roots: Sequence[str], taken: Mapping[str, st
     used = dict(taken)
     out = []
     for root in roots:
-        name = table_name(spec, root)
-        if name in used and used[name] != root:
-            name = f"{name}_{hashlib.sha1(root.encode()).hexdigest()[:6]}"
+        name = unique_name(table_name(spec, root), root, used)
         used[name] = root
         out.append(name)
     return out
+
+
+def unique_name(name: str, root: str, taken: Mapping[str, str]) -> str:
+    """``name``, or with a short hash of ``root`` when another root already has it."""
+    if name in taken and taken[name] != root:
+        return f"{name}_{hashlib.sha1(root.encode()).hexdigest()[:6]}"
+    return name
 
 
 def found_table(

@@ -42,11 +42,15 @@ def make_server(folder: Path, port: int = 8080, host: str = "127.0.0.1") -> Any:
     return http.server.ThreadingHTTPServer((host, port), handler)
 
 
+def default_folder(project_root: Path) -> Path:
+    return project_root / "target" / "docs"
+
+
 def site_folder(project_root: Path, out: Path | None) -> Path:
     """The folder to serve: ``out`` or the project's ``target/docs``, which must hold a site."""
     from glueform.errors import UserError
 
-    folder = out or project_root / "target" / "docs"
+    folder = out or default_folder(project_root)
     if not (folder / "index.html").is_file():
         raise UserError(
             f"no docs site in {folder}",
