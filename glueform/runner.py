@@ -131,7 +131,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
     inputs = run_inputs(graph, todo, sources, catalog, ctx.bookmark)
     try:
         engine.open()
-        _prepare(graph, todo, built, sources, engine, inputs.deferred)
+        _prepare(graph, todo, built, sources, engine, inputs.deferred, ctx.full_refresh)
         _Walk(graph, todo, built, run_id, ctx, result, inputs).run()
     except BaseException as exc:
         catalog.finish_run(run_id, "error" if isinstance(exc, Exception) else "cancelled")
@@ -150,6 +150,7 @@ def _prepare(
     sources: dict[str, CatalogTable],
     engine: Engine,
     deferred: frozenset[str] = frozenset(),
+    full_refresh: bool = False,
 ) -> None:
     """Register what the selected nodes read but this run does not build, from the catalog
     (``deferred`` sources only when a build needs them whole)."""
@@ -168,9 +169,11 @@ def _prepare(
                         hint="it is a crawled table: run 'glueform crawl' first",
                     )
                 _register_source(engine, sources[key], graph.sources.get(key))
-        # an incremental model reads its own current version ({{ this }}) while it builds
-        if name in built and (name in outside or graph.nodes[name].incremental is not None):
-            _register_output(engine, built[name], graph)
+        # an incremental model reads its own current version ({{ this }}) while it builds,
+        # unless it is rebuilt from everything (which is also the way out when that is lost)
+        increment = graph.nodes[name].incremental is not None and not full_refresh
+        if name in built and (name in outside or increment):
+            _register_output(engine, built[name], graph, full_refresh=name not in outside)
 
 
 def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable | None) -> None:
@@ -186,7 +189,9 @@ def _register_source(engine: Engine, table: CatalogTable, declared: SourceTable 
         ) from exc
 
 
-def _register_output(engine: Engine, table: CatalogTable, graph: Graph) -> None:
+def _register_output(
+    engine: Engine, table: CatalogTable, graph: Graph, full_refresh: bool = False
+) -> None:
     """A committed output; a view is made again from its SQL, in this engine's dialect (the one
     kept in the catalog is that of the engine that built it)."""
     if table.is_view:
@@ -197,7 +202,8 @@ def _register_output(engine: Engine, table: CatalogTable, graph: Graph) -> None:
     except Exception as exc:
         raise UserError(
             f"the current version of {table.key} cannot be read: {_engine_message(exc)}",
-            hint=f"rebuild it: glueform run -s {table.name}",
+            hint=f"rebuild it: glueform run -s {table.name}"
+            + (" --full-refresh" if full_refresh else ""),
         ) from exc
 
 

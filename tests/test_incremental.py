@@ -552,3 +552,16 @@ def test_a_partitions_bookmark_on_an_unpartitioned_source_is_refused(tmp_path: P
     failed = node(run(root), "ev")
     assert failed["status"] == "error"
     assert "a partitions bookmark needs a partitioned source; raw.orders" in failed["message"]
+
+
+def test_a_lost_current_version_is_rebuilt_with_full_refresh(tmp_path: Path) -> None:
+    root = make(tmp_path / "p", MODELS["append"])
+    assert run(root)["ok"]
+    with Workspace(root).catalog() as catalog:
+        table = next(t for t in catalog.tables() if t.name == "ev")
+    shutil.rmtree(table.location)  # the table's files are gone
+    stuck = glueform("run", "-p", str(root))
+    assert stuck.exit_code == 2 and "glueform run -s ev --full-refresh" in stuck.stderr
+    rebuilt = run(root, "--full-refresh")
+    assert rebuilt["ok"] and node(rebuilt)["incremental"] is False
+    assert len(rows(root)) == len(BATCHES[0])
