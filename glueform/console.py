@@ -10,9 +10,9 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from glueform.build.runner import NodeResult, RunResult
     from glueform.crawl.crawler import CrawlResult
     from glueform.errors import GlueformError
-    from glueform.runner import NodeResult, RunResult
 
 SUMMARY_ROWS = 40  # a run's table lists every node up to this many (--json lists them all)
 STATUS_STYLE = {"success": "green", "error": "bold red", "skipped": "yellow"}

@@ -24,7 +24,7 @@ def create_project(directory: Path, name: str | None = None) -> list[Path]:
             f"'{name}' is not a valid project name", hint="use --name with letters, digits and _"
         )
     written: list[Path] = []
-    _copy(resources.files("glueform") / "templates" / "init", directory, name, written)
+    _copy(resources.files("glueform.templates") / "init", directory, name, written)
     return written
 
 

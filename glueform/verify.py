@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glueform.build.runner import RunResult
 from glueform.errors import UserError
-from glueform.runner import RunResult
 from glueform.workspace import Workspace
 
 FLOAT_DIGITS = 9  # floats compare to 9 significant digits (engines sum in different orders)

@@ -15,20 +15,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glueform import __version__
-from glueform.apply import apply_table_changes
-from glueform.cache import CompileCache, digest
+from glueform.build.retention import expire_versions
+from glueform.build.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
-from glueform.compiler import compile_project, sql_for
-from glueform.dag import Graph, Node
-from glueform.desired import source_partitions
+from glueform.compile.cache import CompileCache
+from glueform.compile.compiler import compile_project, sql_for
+from glueform.compile.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
-from glueform.plan import Plan, TableChange, build_plan, crawler_status, source_changes
-from glueform.planfile import check_plan, read_plan, write_plan
+from glueform.fingerprint import digest
+from glueform.plan.apply import apply_table_changes
+from glueform.plan.builder import Plan, TableChange, build_plan, crawler_status, source_changes
+from glueform.plan.desired import source_partitions
+from glueform.plan.saved import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
 from glueform.project.loader import input_files, select_crawlers
-from glueform.retention import expire_versions
-from glueform.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 
 CATALOG_FILE = "catalog.db"
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import basic_files, glueform, write_project
 
 from glueform import Workspace
-from glueform.cache import CompileCache
+from glueform.compile.cache import CompileCache
 
 
 def test_unchanged_project_reuses_the_snapshot(

@@ -694,9 +694,7 @@ def test_the_example_projects_landing_crawler(tmp_path: Path) -> None:
 def test_every_crawler_key_is_documented_in_the_readme() -> None:
     from importlib import resources
 
-    schema = json.loads(
-        (resources.files("glueform") / "schemas" / "crawlers.schema.json").read_text()
-    )
+    schema = json.loads((resources.files("glueform.schemas") / "crawlers.schema.json").read_text())
     crawler = schema["$defs"]["crawler"]["properties"]
     nested = [
         k for key in ("schema_change_policy", "grouping", "csv") for k in crawler[key]["properties"]

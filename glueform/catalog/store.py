@@ -264,7 +264,7 @@ class CatalogStore:
 
     def serial(self) -> str:
         """Changes whenever any table or build state changes: what makes a saved plan stale."""
-        from glueform.cache import digest
+        from glueform.fingerprint import digest
 
         with self.engine.connect() as conn:
             tables = conn.execute(

@@ -328,7 +328,7 @@ def verify(
 
 
 def _stop_on_sigterm() -> None:
-    from glueform.runner import stop_on_sigterm
+    from glueform.build.runner import stop_on_sigterm
 
     stop_on_sigterm()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glueform.plan import Plan, TableChange
+from glueform.plan.builder import Plan, TableChange
 
 SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
 GLUE_SYMBOL = {**SYMBOL, "create_database": ("+", "green")}

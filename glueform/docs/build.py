@@ -26,11 +26,11 @@ from glueform.catalog.model import (
     Partition,
     TableVersion,
 )
-from glueform.compiler import sql_for
-from glueform.dag import Graph, Node, source_relation
-from glueform.desired import table_type
+from glueform.compile.compiler import sql_for
+from glueform.compile.dag import Graph, Node, source_relation
 from glueform.docs.lineage import ModelColumns, project_lineage
 from glueform.docs.runs import node_runs_by_node, run_summaries
+from glueform.plan.desired import table_type
 from glueform.project.model import Column, Project, SourceTable, Target
 from glueform.sql import ColumnRef
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from glueform.catalog.model import CatalogTable
-from glueform.dag import Graph, source_relation
+from glueform.compile.dag import Graph, source_relation
 from glueform.sql import ColumnRef, column_lineage
 
 UNKNOWN = "UNKNOWN"  # a type sqlglot accepts in a schema when the real one is not known

@@ -19,7 +19,7 @@ DATA_FILE = "data.js"
 def write_site(document: Mapping[str, Any], out: Path) -> Path:
     """Write the site into ``out`` (created if missing) and return its ``index.html``."""
     out.mkdir(parents=True, exist_ok=True)
-    templates = resources.files("glueform") / "templates" / "docs"
+    templates = resources.files("glueform.templates") / "docs"
     for name in SHELL:
         (out / name).write_text((templates / name).read_text(encoding="utf-8"), encoding="utf-8")
     payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)

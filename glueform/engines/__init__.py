@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from glueform.catalog.model import CatalogTable, ColumnDef, Partition
-from glueform.dag import Graph, Node
+from glueform.compile.dag import Graph, Node
+from glueform.engines.incremental import Increment
 from glueform.errors import UserError
-from glueform.incremental import Increment
 from glueform.project.model import Target
 
 

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
-from glueform.dag import Graph, Node
+from glueform.compile.dag import Graph, Node
 from glueform.engines import BuildOutput
-from glueform.incremental import (
+from glueform.engines.incremental import (
     Increment,
     combine_sql,
     duplicate_key_error,

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
-from glueform.dag import Graph, Node
+from glueform.compile.dag import Graph, Node
 from glueform.engines import BuildOutput
-from glueform.errors import UserError
-from glueform.incremental import (
+from glueform.engines.incremental import (
     Increment,
     combine_sql,
     duplicate_key_error,
@@ -25,6 +24,7 @@ from glueform.incremental import (
     link_previous,
     links_previous,
 )
+from glueform.errors import UserError
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,

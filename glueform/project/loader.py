@@ -157,7 +157,7 @@ class _Checker:
         self.validated = validated
 
     def __call__(self, doc: YamlDoc, kind: str) -> None:
-        from glueform.cache import digest
+        from glueform.fingerprint import digest
 
         key = digest(kind, doc.text)
         if key not in self.validated:

@@ -1,6 +1,6 @@
 """JSON-Schema validation of YAML files, with errors that point at the offending line.
 
-The schemas in ``glueform/schemas/`` are the published contract (editors use them for completion);
+The schemas in ``schemas/`` (installed as ``glueform.schemas``) are the published contract (editors use them for completion);
 this module is the only place that reads them.
 """
 
@@ -23,7 +23,7 @@ def _validator(kind: str) -> Any:
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
 
-    root = resources.files("glueform") / "schemas"
+    root = resources.files("glueform.schemas")
     registry: Registry = Registry()
     schemas = {}
     for name in SCHEMA_FILES:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-from glueform.dag import Graph
+from glueform.compile.dag import Graph
 from glueform.errors import SourceLocation, UserError
 from glueform.project.model import JobSpec, Project, TriggerSpec
 from glueform.schedule import cron

@@ -31,7 +31,7 @@ from glueform.schedule.logs import RunLog, log_path
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
-    from glueform.dag import Graph
+    from glueform.compile.dag import Graph
     from glueform.project.model import Project
     from glueform.schedule.lineage_events import Lineage
     from glueform.workspace import Workspace

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from glueform.build.runner import stop_on_sigterm
 from glueform.errors import GlueformError
-from glueform.runner import stop_on_sigterm
 from glueform.schedule.jobs import RESULT_MARK, execute_steps
 from glueform.schedule.logs import RunLog
 

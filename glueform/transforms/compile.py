@@ -13,8 +13,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from glueform.compile.templating import Rendered
 from glueform.errors import SourceLocation, UserError, snippet_at
-from glueform.templating import Rendered
 
 CONFIG_KEYS = {
     "materialized",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from glueform.dag import Graph, Node
+from glueform.compile.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
 from glueform.transforms.api import MARK, TransformContext, _functions
 from glueform.transforms.compile import CONTEXT_PARAM, SOURCE_SEPARATOR

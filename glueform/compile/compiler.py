@@ -10,13 +10,14 @@ from dataclasses import replace
 from typing import Any
 
 from glueform import __version__
-from glueform.cache import CompileCache, digest, env_unchanged
-from glueform.dag import Graph, Node
+from glueform.compile.cache import CompileCache, env_unchanged
+from glueform.compile.dag import Graph, Node
+from glueform.compile.templating import TOKEN_RE, Rendered, Renderer
 from glueform.errors import UserError, locate, quoted, snippet_at
-from glueform.incremental import incremental_config
+from glueform.fingerprint import digest
+from glueform.project.incremental import incremental_config
 from glueform.project.model import Column, ModelSpec, Project, merge_config
 from glueform.sql import Schema, TableRef, parse_query, referenced_tables, transpile
-from glueform.templating import TOKEN_RE, Rendered, Renderer
 
 
 def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
@@ -98,7 +99,7 @@ def sql_for(node: Node, graph: Graph, dialect: str, schema: Schema | None = None
     ``schema`` (the input tables' columns) lets the rewrites that depend on types apply."""
     if dialect == graph.dialect:
         return node.sql
-    from glueform.parity import ParityError
+    from glueform.sql.parity import ParityError
 
     query = parse_query(node.sql, graph.dialect, node.path, node.sql)
     try:

@@ -11,42 +11,28 @@ A missing, stale or corrupt cache is simply rebuilt.
 from __future__ import annotations
 
 import glob
-import hashlib
-import json
 import os
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from glueform import __version__
+from glueform.fingerprint import digest
 
 if TYPE_CHECKING:
-    from glueform.dag import Graph
+    from glueform.compile.dag import Graph
+    from glueform.compile.templating import Rendered
     from glueform.project.model import Project
     from glueform.sql import TableRef
-    from glueform.templating import Rendered
 
 CACHE_FILE = Path("target") / "cache" / "compile.pickle"
 
 
-def digest(*parts: Any) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, bytes):
-            h.update(part)
-        elif isinstance(part, str):
-            h.update(part.encode())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
-        h.update(b"\x1f")
-    return h.hexdigest()
-
-
 def code_stamp() -> str:
     """Changes whenever glueform's own code does: a cache never outlives the classes it pickled."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the whole glueform package
     stats = sorted(
         (str(p.relative_to(package)), p.stat().st_size, p.stat().st_mtime_ns)
         for p in package.rglob("*.py")

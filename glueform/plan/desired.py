@@ -21,7 +21,7 @@ from glueform.catalog.model import (
     ColumnDef,
     Partition,
 )
-from glueform.dag import Graph
+from glueform.compile.dag import Graph
 from glueform.project.model import SourceTable
 
 SOURCE_MARK = (

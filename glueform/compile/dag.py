@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from glueform.errors import SourceLocation, UserError, locate, quoted
-from glueform.incremental import IncrementalConfig
+from glueform.project.incremental import IncrementalConfig
 from glueform.project.model import Column, SourceTable
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from glueform.sql import Schema
+    from glueform.sql.parsing import Schema
 
 Rewrite = Callable[["exp.Expression"], "exp.Expression"]
 
@@ -26,6 +26,13 @@ class ParityError(Exception):
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
+
+
+def transpile(
+    query: exp.Expression, dialect: str, source: str = "duckdb", schema: Schema | None = None
+) -> str:
+    """The query in ``dialect``, with the rewrites that keep its meaning the same there."""
+    return rewrite_for(query, dialect, source, schema).sql(dialect=dialect)
 
 
 def rewrite_for(
@@ -44,7 +51,7 @@ def _typed(query: exp.Expression, source: str, schema: Schema) -> exp.Expression
     """The query with each expression's type annotated (unchanged when it cannot be typed)."""
     from sqlglot.optimizer.annotate_types import annotate_types
 
-    from glueform.sql import qualified
+    from glueform.sql.parsing import qualified
 
     try:
         typed = annotate_types(qualified(query, source, schema), schema=schema, dialect=source)

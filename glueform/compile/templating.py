@@ -73,7 +73,7 @@ class Renderer:
 
     @cached_property
     def macro_templates(self) -> list[jinja2.Template]:
-        builtin = resources.files("glueform") / "templates" / "macros" / "builtin.sql"
+        builtin = resources.files("glueform.templates") / "macros" / "builtin.sql"
         files = [
             MacroFile(Path("<builtin>/macros/builtin.sql"), builtin.read_text("utf-8")),
             *self.macros,

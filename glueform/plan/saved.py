@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from glueform.errors import SourceLocation, UserError
-from glueform.plan import Plan, TableChange
+from glueform.plan.builder import Plan, TableChange
 
 FORMAT = 1
 

@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from glueform.cache import digest
 from glueform.catalog.glue import GlueChange
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, NodeState
-from glueform.dag import Graph
-from glueform.desired import SOURCE_MARK, model_columns, source_table, table_type
+from glueform.compile.dag import Graph
+from glueform.fingerprint import digest
+from glueform.plan.desired import SOURCE_MARK, model_columns, source_table, table_type
 from glueform.project.model import CrawlerSpec, SourceTable
 
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark, Partition
 from glueform.errors import UserError
-from glueform.incremental import SourceBookmark
+from glueform.project.incremental import SourceBookmark
 
 if TYPE_CHECKING:
     from glueform.catalog.bookmarks import Bookmark
     from glueform.catalog.store import CatalogStore
-    from glueform.dag import Graph, Node
+    from glueform.compile.dag import Graph, Node
     from glueform.engines import Engine
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from glueform.bookmarks import RunInputs, run_inputs
+from glueform.build.bookmarks import RunInputs, run_inputs
 from glueform.catalog.model import (
     MANAGED_TABLE,
     VIRTUAL_VIEW,
@@ -22,12 +22,12 @@ from glueform.catalog.model import (
     CatalogTable,
     NodeState,
 )
-from glueform.compiler import sql_for
-from glueform.dag import Graph, Node, source_relation
-from glueform.desired import source_table
+from glueform.compile.compiler import sql_for
+from glueform.compile.dag import Graph, Node, source_relation
+from glueform.plan.desired import source_table
 from glueform.engines import BuildOutput, Engine
 from glueform.errors import UserError
-from glueform.plan import upstream_fingerprints
+from glueform.plan.builder import upstream_fingerprints
 from glueform.project.model import SourceTable
 from glueform.sql import Schema
 
@@ -375,8 +375,8 @@ def _build_incremental(
 ) -> _Built:
     """An incremental model: read what its bookmarks say is new (or everything, on its first
     run, after a reset, with --full-refresh), then write the next version per its strategy."""
-    from glueform.bookmarks import plan_reads, register_reads
-    from glueform.incremental import Increment
+    from glueform.build.bookmarks import plan_reads, register_reads
+    from glueform.engines.incremental import Increment
     from glueform.sql import quote_relation, replace_relations
 
     assert node.incremental is not None

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glueform.catalog.model import MANAGED_TABLE
-from glueform.dag import Graph
-from glueform.desired import source_table
-from glueform.plan import TableChange
+from glueform.compile.dag import Graph
+from glueform.plan.builder import TableChange
+from glueform.plan.desired import source_table
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
