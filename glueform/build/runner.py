@@ -24,10 +24,10 @@ from glueform.catalog.model import (
 )
 from glueform.compile.compiler import sql_for
 from glueform.compile.dag import Graph, Node, source_relation
-from glueform.plan.desired import source_table
 from glueform.engines import BuildOutput, Engine
 from glueform.errors import UserError
 from glueform.plan.builder import upstream_fingerprints
+from glueform.plan.desired import source_table
 from glueform.project.model import SourceTable
 from glueform.sql import Schema
 
