@@ -46,14 +46,18 @@ def local_time(ts: float | None) -> str:
 
 
 def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
-    import yaml
+    from glueform.errors import UserError
+    from glueform.project.yaml_load import load_value
 
     out: dict[str, Any] = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--var")
-        out[key.strip()] = yaml.safe_load(value) if value else ""
+        try:
+            out[key.strip()] = load_value(value, f"--var {key.strip()}")
+        except UserError as exc:
+            raise click.BadParameter(f"'{item}': {exc.message}", param_hint="--var") from None
     return out
 
 

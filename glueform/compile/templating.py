@@ -3,6 +3,9 @@
 ``ref()``, ``source()`` and ``this`` render to placeholders that the compiler swaps for quoted
 relation names once every model's config (and so its database) is known; this keeps a model's
 rendering independent of the others, which is what makes the compile cache safe.
+
+A render is bounded (``sandbox.py``): a template that would build an enormous value, loop
+without end or nest brackets deeper than the SQL parser can follow is a user error at its line.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from glueform.project.model import MacroFile
 if TYPE_CHECKING:
     import jinja2
 
+    from glueform.compile.sandbox import BoundedSandbox, RenderLimits
+
 REF_TOKEN = "\x00ref:{}\x00"
 SOURCE_TOKEN = "\x00source:{}.{}\x00"
 TOKEN_RE = re.compile("\x00(ref|source):([^\x00]+)\x00")
@@ -32,6 +37,8 @@ _SIMPLE_CALL = re.compile(
     r"""|source\(\s*(['"])(?P<src>\w+)\3\s*,\s*(['"])(?P<tbl>\w+)\5\s*\))\s*\}\}"""
 )
 _MISSING = object()
+# brackets, and what may hold brackets that do not nest: strings, quoted names, comments
+_BRACKETS = re.compile(r"[()\[\]{}]|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.S)
 
 
 @dataclass
@@ -56,19 +63,28 @@ class Renderer:
         vars: Mapping[str, Any],
         macros: tuple[MacroFile, ...],
         env: Mapping[str, str] | None = None,
+        limits: RenderLimits | None = None,
     ) -> None:
         self.vars = dict(vars)
         self.os_env = os.environ if env is None else env
         self.macros = macros
+        self._limits = limits
 
     @cached_property
-    def env(self) -> jinja2.Environment:
+    def limits(self) -> RenderLimits:
+        from glueform.compile.sandbox import RenderLimits
+
+        return self._limits or RenderLimits()
+
+    @cached_property
+    def env(self) -> BoundedSandbox:
         """Jinja is only imported when a model needs more than the static fast path."""
         from jinja2 import StrictUndefined
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        return ImmutableSandboxedEnvironment(
-            undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
+        from glueform.compile.sandbox import BoundedSandbox
+
+        return BoundedSandbox(
+            self.limits, undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
         )
 
     @cached_property
@@ -96,10 +112,12 @@ class Renderer:
             calls = _SIMPLE_CALL.findall(text)
             if len(calls) == text.count("{{"):
                 out.sql = _SIMPLE_CALL.sub(lambda m: _static_call(m, context), text)
+                self._check_shape(out.sql, text, path)
                 return out
         import jinja2
 
         try:
+            self.env.start()
             template = self._compile(text, path)
             shared: dict[str, Any] = dict(self.env.globals, **context)
             for macro_template in self.macro_templates:
@@ -115,13 +133,40 @@ class Renderer:
         except Exception as exc:  # errors raised while rendering: undefined names, bad calls
             line, where = _template_line(exc, path)
             raise _template_error(exc, line, where) from None
+        self._check_shape(out.sql, text, path)
         return out
+
+    def _check_shape(self, sql: str, text: str, path: Path) -> None:
+        """The rendered SQL's size, and how deep its brackets nest (the SQL parser and the
+        optimizer recurse per level: beyond some 40 levels they fail)."""
+        limits = self.limits
+        if len(sql) > limits.max_chars:
+            raise UserError(
+                f"the model renders to {len(sql):,} characters (at most {limits.max_chars:,})",
+                SourceLocation(path, 1, 1),
+                hint="split the model, or generate less SQL in its Jinja",
+            )
+        if sql.count("(") + sql.count("[") + sql.count("{") <= limits.max_nesting:
+            return
+        depth, offset = _deepest(sql, limits.max_nesting)
+        if depth > limits.max_nesting:
+            line = sql.count("\n", 0, offset) + 1
+            col = offset - sql.rfind("\n", 0, offset)
+            if len(text.splitlines()) != len(sql.splitlines()):
+                line, col = min(line, max(len(text.splitlines()), 1)), 1
+            raise UserError(
+                f"brackets nested {depth:,} deep in the SQL (at most {limits.max_nesting})",
+                SourceLocation(path, line, col),
+                hint="name the inner parts with CTEs (with x as (...)) instead of nesting them",
+                snippet=snippet_at(text, line, col),
+            )
 
     def _compile(self, text: str, path: Path) -> jinja2.Template:
         import jinja2
 
         try:
-            code = self.env.compile(text, name=str(path), filename=str(path))
+            tree = self.env.parse_bounded(text, str(path), str(path))
+            code = self.env.compile(tree, name=str(path), filename=str(path))
         except jinja2.TemplateSyntaxError as exc:
             raise _template_error(exc, exc.lineno, path, text) from None
         return self.env.template_class.from_code(self.env, code, self.env.globals)
@@ -186,6 +231,23 @@ class Renderer:
             "is_incremental": lambda: incremental,
             "model_name": name,
         }
+
+
+def _deepest(sql: str, bound: int) -> tuple[int, int]:
+    """How deep brackets nest in ``sql`` (outside strings and comments), and where they first
+    nest deeper than ``bound``."""
+    depth = deepest = 0
+    where = -1
+    for match in _BRACKETS.finditer(sql):
+        char = match.group()
+        if char in "([{":
+            depth += 1
+            deepest = max(depth, deepest)
+            if depth > bound and where < 0:
+                where = match.start()
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest, where
 
 
 def _static_call(match: re.Match[str], context: dict[str, Any]) -> str:

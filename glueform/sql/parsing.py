@@ -38,6 +38,12 @@ def parse_query(sql: str, dialect: str, path: Path, original: str) -> exp.Query:
         statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
     except (ParseError, TokenError) as exc:
         raise _syntax_error(exc, sql, path, original) from None
+    except RecursionError:  # nesting the bracket check does not see (CASE in CASE ...)
+        raise UserError(
+            "the SQL nests too deeply for the SQL parser",
+            SourceLocation(path, 1, 1),
+            hint="name the inner parts with CTEs (with x as (...)) instead of nesting them",
+        ) from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         kind = "nothing" if not statements else f"{len(statements)} statements"
         if len(statements) == 1:

@@ -1,0 +1,196 @@
+"""Hostile input to `validate`: every case is a user error at its file and line, found quickly
+and in bounded memory (the subprocess tests run under an address-space cap and a time bound)."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import basic_files, glueform, write_project
+
+from glueform.compile.sandbox import RenderLimits
+from glueform.compile.templating import Renderer
+from glueform.errors import UserError
+
+MEMORY_CAP = 1024 * 2**20  # validate of a small project needs well under 100 MB
+TIME_BOUND = 60  # seconds, on a loaded machine; each case takes about one
+
+
+def laughs(indent: str = "") -> str:
+    """The "billion laughs": nine levels of nine aliases, 9**9 values once expanded."""
+    lines = [f"{indent}l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"{indent}l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+def capped_validate(root: Path) -> subprocess.CompletedProcess[str]:
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+    return subprocess.run(
+        [sys.executable, "-m", "glueform.cli.main", "validate", "-p", str(root)],
+        preexec_fn=cap,
+        capture_output=True,
+        text=True,
+        timeout=TIME_BOUND,
+    )
+
+
+HOSTILE = {
+    "billion laughs in sources": {"sources/laughs.yml": "sources: []\n" + laughs()},
+    "a self-referencing alias": {"glueform.yml": "name: shop\nvars: &v\n  again: *v\n"},
+    "a huge string": {"transforms/marts/big.sql": "select '{{ \"x\" * 2000000000 }}' as x\n"},
+    "5,000 nested parentheses": {
+        "transforms/marts/deep.sql": "select\n  " + "(" * 5000 + "1" + ")" * 5000 + " as x\n"
+    },
+    "an endless loop": {
+        "transforms/marts/loop.sql": "select 1 as x\n{% for i in range(100000) %}"
+        "{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+    },
+}
+WHERE = {
+    "billion laughs in sources": ("sources/laughs.yml:", "aliases expand this file"),
+    "a self-referencing alias": ("glueform.yml:3:", "alias refers to the value it is part of"),
+    "a huge string": ("big.sql:1:", "2,000,000,000 characters"),
+    "5,000 nested parentheses": ("deep.sql:2:35:", "nested 5,000 deep"),
+    "an endless loop": ("loop.sql:2:", "more than 1,000,000 steps"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_project_is_a_user_error_in_bounded_memory_and_time(
+    tmp_path: Path, case: str
+) -> None:
+    files = {**basic_files(), **HOSTILE[case]}
+    if case == "a self-referencing alias":  # the whole project file is that
+        files["glueform.yml"] = HOSTILE[case]["glueform.yml"]
+    root = write_project(tmp_path / "p", files)
+    result = capped_validate(root)
+    place, message = WHERE[case]
+    assert result.returncode == 2, result.stderr
+    assert place in result.stderr and message in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "glueform.yml",
+        "sources/raw.yml",
+        "transforms/marts/marts.yml",
+        "jobs/j.yml",
+        "crawlers/c.yml",
+    ],
+)
+def test_aliases_are_bounded_in_every_project_file(tmp_path: Path, rel: str) -> None:
+    files = basic_files()
+    files[rel] = files.get(rel, "") + laughs()
+    root = write_project(tmp_path / "p", files)
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2
+    assert f"{rel}:" in result.stderr and "aliases expand this file" in result.stderr
+
+
+def test_aliases_that_repeat_a_value_a_few_times_still_work(tmp_path: Path) -> None:
+    files = basic_files()
+    files["sources/raw.yml"] = (
+        "columns: &cols\n  - {name: order_id, type: BIGINT}\n  - {name: amount, type: BIGINT}\n"
+        "sources:\n  - name: raw\n    tables:\n"
+        "      - {name: orders, path: data/orders.csv, columns: *cols}\n"
+        "      - {name: customers, path: data/customers.ndjson}\n"
+    ).replace("columns: &cols", "x-columns: &cols")
+    root = write_project(tmp_path / "p", files)
+    result = glueform("validate", "-p", str(root))
+    # the schema refuses the extra top-level key: the alias itself was built without trouble
+    assert "x-columns" in result.stderr and "aliases expand" not in result.stderr
+
+
+def test_values_nested_too_deep_are_refused(tmp_path: Path) -> None:
+    files = basic_files()
+    files["glueform.yml"] += "  deep: " + "[" * 70 + "]" * 70 + "\n"
+    files["glueform.yml"] = files["glueform.yml"].replace("vars:\n", "vars:\n", 1)
+    root = write_project(tmp_path / "p", files)
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2 and "nested more than 64 levels deep" in result.stderr
+
+
+def test_a_var_given_on_the_command_line_is_bounded_too(project: Path) -> None:
+    result = glueform("validate", "-p", str(project), "--var", "x=&a [1, *a]")
+    assert result.exit_code == 2 and "alias refers to the value it is part of" in result.stderr
+    assert glueform("validate", "-p", str(project), "--var", "min_amount=5").exit_code == 0
+
+
+def render(text: str, limits: RenderLimits | None = None) -> str:
+    renderer = Renderer({}, (), env={}, limits=limits)
+    return renderer.render(text, Path("m.sql"), "m", lambda s, t: True).sql
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ 'x'.ljust(2000000000) }}", "2,000,000,000 characters"),
+        ("{{ 'x'|center(2000000000) }}", "2,000,000,000 characters"),
+        ("{{ '%2000000000s' % 'x' }}", "a formatted field of 2,000,000,000"),
+        ("{{ '{:>2000000000}'.format(1) }}", "a formatted field of 2,000,000,000"),
+        ("{{ 2 ** 1000000000 }}", "an integer of about"),
+        ("{% set s = 'x' * 5000000 %}{{ s|replace('x', s) }}", "25,000,000,000,000 characters"),
+        ("{% set s = 'x' * 5000000 %}{{ s.replace('x', s) }}", "25,000,000,000,000 characters"),
+        ("{% set s = 'x\\n' * 1000000 %}{{ s|indent(1000) }}", "1,002,001,000 characters"),
+        ("{{ ['x'] * 2000000000 }}", "2,000,000,000 characters"),
+        (
+            "{% set ns = namespace(s='xy') %}{% for i in range(60) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            "16,777,216 characters",
+        ),
+        ("{% set s = 'x' * 1000000 %}{% for i in range(100) %}{{ s }}{% endfor %}", "renders more"),
+        ("{% for i in range(10000) %}{{ 'x' * 2000 }}{% endfor %}", "renders more"),
+        (
+            "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+            "{{ f(60) }}",
+            "steps",
+        ),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "recursion"),
+        ("{{ [1]|slice(2000000000)|list }}", "steps"),
+    ],
+)
+def test_a_render_is_bounded(template: str, message: str) -> None:
+    limits = RenderLimits(max_steps=20_000)  # the default is 1,000,000: quicker here
+    with pytest.raises(UserError) as info:
+        render("select 1 as x\n" + template + "\n", limits)
+    assert message in info.value.message, info.value.message
+    assert info.value.location is not None and info.value.location.line == 2
+
+
+def test_ordinary_templates_render_as_before() -> None:
+    template = (
+        "{% macro cols(n) %}{% for i in range(n) %}c{{ i }} * {{ 2 ** 10 }} as c{{ i }}"
+        "{{ ', ' if not loop.last }}{% endfor %}{% endmacro %}"
+        "select {{ cols(1000) }}, '{{ '%05d' % 7 }}' as p, '{{ 'a-b'|replace('-', '_') }}' as r,"
+        " '{{ ['x', 'y']|join(',') }}' as j, '{{ 'ab' ~ 'cd' }}' as k, {{ '{:>3}'.format(1) }}"
+        " from t\n"
+    )
+    sql = render(template)
+    assert sql.startswith("select c0 * 1024 as c0, c1 * 1024 as c1")
+    assert "c999 * 1024 as c999, '00007' as p, 'a_b' as r, 'x,y' as j, 'abcd' as k," in sql
+
+
+def test_brackets_nest_up_to_the_bound() -> None:
+    limits = RenderLimits()
+    deep = "(" * limits.max_nesting + "1" + ")" * limits.max_nesting
+    assert render(f"select {deep} as x\n") == f"select {deep} as x\n"
+    quoted = "select '" + "(" * 100 + "' as x -- " + "(" * 100 + "\n"
+    assert render(quoted) == quoted  # inside strings and comments brackets do not nest
+    with pytest.raises(UserError, match="nested 33 deep"):
+        render(f"select ({deep}) as x\n")
+
+
+def test_constructs_nested_without_brackets_are_a_user_error(tmp_path: Path) -> None:
+    files = basic_files()
+    deep = "case when 1 = 1 then " * 300 + "1" + " end" * 300
+    files["transforms/marts/deep.sql"] = f"select {deep} as x\n"
+    root = write_project(tmp_path / "p", files)
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2 and "nests too deeply" in result.stderr
