@@ -194,3 +194,104 @@ def test_constructs_nested_without_brackets_are_a_user_error(tmp_path: Path) -> 
     root = write_project(tmp_path / "p", files)
     result = glueform("validate", "-p", str(root))
     assert result.exit_code == 2 and "nests too deeply" in result.stderr
+
+
+# -- names that differ only in case: one name on the engines ---------------------------------
+
+
+def case_project(tmp_path: Path, **files: str) -> str:
+    """Validate the basic project with ``files`` (path with / as __) added; returns stderr."""
+    extra = {k.replace("__", "/"): v for k, v in files.items()}
+    root = write_project(tmp_path / "p", {**basic_files(), **extra})
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.stderr
+
+
+def test_two_models_whose_names_differ_only_in_case(tmp_path: Path) -> None:
+    err = case_project(
+        tmp_path,
+        **{
+            "transforms__marts__Totals.sql": "select 1 as n\n",
+            "transforms__staging__totals.sql": "select 2 as n\n",
+        },
+    )
+    assert "two models are named" in err
+    assert "marts/Totals.sql" in err and "staging/totals.sql" in err
+
+
+def test_a_ref_in_another_case_than_its_model_is_refused_with_the_right_name(
+    tmp_path: Path,
+) -> None:
+    err = case_project(
+        tmp_path,
+        **{
+            "transforms__marts__totals.sql": "select 1 as n\n",
+            "transforms__marts__report.sql": "select * from {{ ref('Totals') }}\n",
+        },
+    )
+    assert "report.sql:1:" in err and "ref('Totals') names a missing model" in err
+    assert "did you mean 'totals'?" in err
+
+
+def test_source_tables_whose_names_differ_only_in_case(tmp_path: Path) -> None:
+    other = "sources:\n  - name: RAW\n    tables:\n      - {name: Orders, path: data/orders.csv}\n"
+    err = case_project(tmp_path, **{"sources__more.yml": other})
+    assert "source table 'raw.orders' is declared twice (as 'RAW.Orders')" in err
+    assert "sources/raw.yml:" in err and "sources/more.yml:4:" in err
+
+
+def test_databases_whose_names_differ_only_in_case(tmp_path: Path) -> None:
+    err = case_project(
+        tmp_path,
+        **{
+            "transforms__marts__a.sql": "{{ config(database='Marts') }}select 1 as n\n",
+            "transforms__marts__b.sql": "{{ config(database='marts') }}select 2 as n\n",
+        },
+    )
+    assert "databases 'Marts'" in err and "'marts'" in err
+    assert "marts/a.sql" in err and "marts/b.sql" in err
+
+
+def test_a_model_that_would_overwrite_a_source_table_in_another_case(tmp_path: Path) -> None:
+    err = case_project(
+        tmp_path,
+        **{"transforms__marts__Orders.sql": "{{ config(database='raw') }}select 1 as n\n"},
+    )
+    assert "model 'Orders' would overwrite source table raw.orders" in err
+
+
+def test_declared_columns_whose_names_differ_only_in_case(tmp_path: Path) -> None:
+    source = (
+        "sources:\n  - name: raw\n    tables:\n      - name: orders\n        path: data/orders.csv\n"
+        "        columns:\n          - {name: order_id}\n          - {name: Order_ID}\n"
+        "      - {name: customers, path: data/customers.ndjson}\n"
+    )
+    err = case_project(tmp_path, **{"sources__raw.yml": source})
+    assert "sources/raw.yml:8:" in err and "column 'Order_ID' is declared twice" in err
+    docs = "transforms:\n  - name: stg_orders\n    columns:\n      - {name: amount}\n      - {name: AMOUNT}\n"
+    err = case_project(tmp_path / "m", **{"transforms__staging__stg.yml": docs})
+    assert "stg.yml:5:" in err and "column 'AMOUNT' is declared twice (as 'amount'" in err
+
+
+@pytest.mark.parametrize(
+    ("select", "message"),
+    [
+        ("select amount, Amount from {{ source('raw', 'orders') }}", "'amount' and 'Amount'"),
+        (
+            "select o.order_id, c.order_id from {{ source('raw', 'orders') }} o "
+            "join {{ source('raw', 'orders') }} c using (customer_id)",
+            "output column 'order_id' twice",
+        ),
+        (
+            "select 1 as x, 2 as X union all select 3, 4",
+            "output column 'X' twice ('x' and 'X')",
+        ),
+    ],
+)
+def test_output_columns_whose_names_differ_only_in_case(
+    tmp_path: Path, select: str, message: str
+) -> None:
+    err = case_project(tmp_path, **{"transforms__marts__dup.sql": select + "\n"})
+    assert "dup.sql:1:" in err and message in err, err

@@ -13,11 +13,18 @@ from glueform import __version__
 from glueform.compile.cache import CompileCache, env_unchanged
 from glueform.compile.dag import Graph, Node
 from glueform.compile.templating import TOKEN_RE, Rendered, Renderer
-from glueform.errors import UserError, locate, quoted, snippet_at
+from glueform.errors import SourceLocation, UserError, locate, quoted, snippet_at
 from glueform.fingerprint import digest
 from glueform.project.incremental import incremental_config
 from glueform.project.model import Column, ModelSpec, Project, merge_config
-from glueform.sql import Schema, TableRef, parse_query, referenced_tables, transpile
+from glueform.sql import (
+    Schema,
+    TableRef,
+    output_names,
+    parse_query,
+    referenced_tables,
+    transpile,
+)
 
 
 def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
@@ -78,6 +85,7 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
             if key not in source_relations:
                 database, table = key.split(".", 1)
                 source_relations[key] = cache.relation(database, table, project.dialect)
+    _check_database_names(project, rendered)
     _check_relation_clashes(rendered, relations, source_relations)
     nodes = {
         name: _node(project, name, spec, out, config, relations, source_relations, cache)
@@ -119,9 +127,11 @@ def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
 def _check_relation_clashes(
     rendered: dict[str, Any], relations: dict[str, str], source_relations: dict[str, str]
 ) -> None:
-    by_relation = {rel: key for key, rel in source_relations.items()}
+    """Relations are compared without case: the engines do not tell ``Raw.Orders`` from
+    ``raw.orders``."""
+    by_relation = {rel.casefold(): key for key, rel in source_relations.items()}
     for name, (spec, _, _) in rendered.items():
-        rel = relations[name]
+        rel = relations[name].casefold()
         if rel in by_relation:
             raise UserError(
                 f"model '{name}' would overwrite source table {by_relation[rel]}",
@@ -130,14 +140,47 @@ def _check_relation_clashes(
             )
 
 
+def _check_database_names(
+    project: Project, rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]]
+) -> None:
+    """Two databases whose names are equal without case are one database on the engines."""
+    seen: dict[str, tuple[str, str]] = {}  # folded -> (as written, where)
+    named = [(project.database, str(project.config_path))]
+    named += [(t.source, str(t.location)) for t in project.sources.values()]
+    named += [(c.database, str(c.location)) for c in project.crawlers]
+    named += [
+        (config.get("database", project.database), str(spec.location))
+        for spec, _, config in rendered.values()
+    ]
+    for database, where in named:
+        first = seen.setdefault(database.casefold(), (database, where))
+        if first[0] != database:
+            raise UserError(
+                f"databases '{first[0]}' ({first[1]}) and '{database}' ({where}) differ only "
+                "in case: the engines would make them one",
+                hint="spell the database the same way everywhere",
+            )
+
+
 def _check_output_name(
     rendered: dict[str, Any], project: Project, spec: ModelSpec, name: str
 ) -> None:
     """An output of a multi-output Python transform is a model name like any other."""
-    other = rendered[name][0] if name in rendered else project.models.get(name)
-    if name != spec.name and other is not None and other is not spec:
+    if name == spec.name:  # model files among themselves: checked by the loader
+        return
+    folded = name.casefold()
+    other = next(
+        (
+            s
+            for n, s in [*((n, r[0]) for n, r in rendered.items()), *project.models.items()]
+            if n.casefold() == folded and s is not spec
+        ),
+        None,
+    )
+    if other is not None:
         raise UserError(
-            f"two models are named '{name}': {other.path} and an output of {spec.path}",
+            f"two models are named '{name}' (names are not case-sensitive): {other.path} "
+            f"and an output of {spec.path}",
             spec.location,
             hint="a model's name must be unique; rename the output or the file",
         )
@@ -166,12 +209,13 @@ def _node(
     sql_hash = digest(sql, incremental_sql) if incremental_sql else digest(sql)
     tables = cache.tables.get(sql_hash) if spec.language == "sql" else frozenset()
     if tables is None:
-        tables = frozenset(
-            table
+        queries = [
+            parse_query(text, project.dialect, spec.path, spec.sql)
             for text in (sql, incremental_sql)
             if text
-            for table in referenced_tables(parse_query(text, project.dialect, spec.path, spec.sql))
-        )
+        ]
+        _check_output_columns(spec, queries)  # before caching: the cache holds what passed
+        tables = frozenset(table for query in queries for table in referenced_tables(query))
         cache.tables[sql_hash] = tables
         cache.dirty = True
     declared = {relations[r] for r in out.refs} | {source_relations[s] for s in out.sources}
@@ -229,9 +273,37 @@ def _node(
     )
 
 
+def _check_output_columns(spec: ModelSpec, queries: list[Any]) -> None:
+    """Output columns equal without case would be one column on the engines (DuckDB renames
+    the second ``x_1``, Spark refuses it): known from the SQL alone where it names them."""
+    import re
+
+    for query in queries:
+        seen: dict[str, str] = {}
+        for name in output_names(query):
+            first = seen.get(name.casefold())
+            seen.setdefault(name.casefold(), name)
+            if first is None:
+                continue
+            alike = "twice" if first == name else f"twice ('{first}' and '{name}')"
+            spots = list(re.finditer(rf"\b{re.escape(name)}\b", spec.sql))
+            offset = spots[-1].start() if spots else 0
+            line = spec.sql.count("\n", 0, offset) + 1
+            col = offset - spec.sql.rfind("\n", 0, offset)
+            raise UserError(
+                f"the model names output column '{name}' {alike}",
+                SourceLocation(spec.path, line, col),
+                hint="column names are not case-sensitive on the engines: give one of them "
+                "another name (as ...)",
+                snippet=snippet_at(spec.sql, line, col, len(name)),
+            )
+
+
 def _unknown_ref(project: Project, spec: ModelSpec, ref: str) -> None:
     loc = locate(spec.sql, spec.path, *quoted(ref), skip=1)  # past the opening quote
-    close = difflib.get_close_matches(ref, list(project.models), n=1)
+    # names are matched exactly: a ref in another case is a typo to fix, not a second spelling
+    same = [m for m in project.models if m.casefold() == ref.casefold()]
+    close = same or difflib.get_close_matches(ref, list(project.models), n=1)
     disabled = ref in project.models
     raise UserError(
         f"ref('{ref}') names a {'disabled' if disabled else 'missing'} model",
@@ -239,6 +311,8 @@ def _unknown_ref(project: Project, spec: ModelSpec, ref: str) -> None:
         hint=(
             f"'{ref}' has enabled=false"
             if disabled
+            else f"did you mean '{close[0]}'? (a ref names a model in its file's case)"
+            if same
             else f"did you mean '{close[0]}'?"
             if close
             else "models are the .sql files under transforms/ (name = file stem)"

@@ -174,6 +174,7 @@ def _catalog_url(root: Path, raw: str | None) -> str | None:
 
 def _sources(root: Path, checked: _Checker) -> dict[str, SourceTable]:
     tables: dict[str, SourceTable] = {}
+    folded: dict[str, SourceTable] = {}  # by the key without case, as the engines see it
     for path in _glob(root, *SOURCE_GLOBS):
         doc = load_yaml(path)
         checked(doc, "sources")
@@ -181,13 +182,16 @@ def _sources(root: Path, checked: _Checker) -> dict[str, SourceTable]:
             for j, table in enumerate(source["tables"]):
                 at = ("sources", i, "tables", j)
                 entry = _source_table(root, doc, at, source, table)
-                if entry.key in tables:
+                other = folded.get(entry.key.casefold())
+                if other is not None:
+                    alike = "" if other.key == entry.key else f" (as '{other.key}')"
                     raise UserError(
-                        f"source table '{entry.key}' is declared twice",
+                        f"source table '{entry.key}' is declared twice{alike}",
                         entry.location,
-                        hint=f"it is also declared at {tables[entry.key].location}",
+                        hint=f"it is also declared at {other.location}; names are not "
+                        "case-sensitive on the engines",
                     )
-                tables[entry.key] = entry
+                tables[entry.key] = folded[entry.key.casefold()] = entry
     return tables
 
 
@@ -217,7 +221,7 @@ def _source_table(
     options = dict(table.get("options", {}))
     if fmt == "csv" and raw_path.removesuffix(".gz").endswith(".tsv"):
         options.setdefault("delim", "\t")
-    return SourceTable(
+    entry = SourceTable(
         source=source["name"],
         name=table["name"],
         path=path,
@@ -228,6 +232,12 @@ def _source_table(
         location=doc.location(at),
         partition_keys=_columns(table.get("partition_keys", [])),
     )
+    _unique_columns(
+        doc,
+        [(*at, "columns", k) for k in range(len(table.get("columns", [])))]
+        + [(*at, "partition_keys", k) for k in range(len(table.get("partition_keys", [])))],
+    )
+    return entry
 
 
 def _format_from_path(path: str) -> str | None:
@@ -235,6 +245,25 @@ def _format_from_path(path: str) -> str | None:
     for suffix in COMPRESSION_SUFFIXES:
         name = name.removesuffix(suffix)
     return next((fmt for sfx, fmt in FORMATS_BY_SUFFIX.items() if name.endswith(sfx)), None)
+
+
+def _unique_columns(doc: YamlDoc, ats: list[tuple[Any, ...]]) -> None:
+    """Declared columns (at these paths of ``doc``) whose names are equal without case would
+    be one column on the engines."""
+    seen: dict[str, tuple[str, SourceLocation]] = {}
+    for at in ats:
+        name = str(doc.data_at((*at, "name")))
+        loc = doc.location((*at, "name"))
+        first = seen.setdefault(name.casefold(), (name, loc))
+        if first[1] != loc:
+            raise UserError(
+                f"column '{name}' is declared twice"
+                + ("" if first[0] == name else f" (as '{first[0]}' at line {first[1].line})"),
+                loc,
+                hint=f"it is also declared at {first[1]}; column names are not case-sensitive "
+                "on the engines",
+                snippet=snippet_at(doc.text, loc.line, loc.col, len(name)),
+            )
 
 
 def _columns(raw: list[dict[str, Any]]) -> tuple[Column, ...]:
@@ -259,11 +288,14 @@ def _models(
                 SourceLocation(path, 1, 1),
                 hint="a model's name is its file's stem: use letters, digits and _, not starting with a digit",
             )
-        if name in models:
+        other = next((m for m in models.values() if m.name.casefold() == name.casefold()), None)
+        if other is not None:
+            alike = "" if other.name == name else f" ('{other.name}' without case)"
             raise UserError(
-                f"two models are named '{name}': {models[name].path} and {path}",
+                f"two models are named '{name}'{alike}: {other.path} and {path}",
                 SourceLocation(path, 1, 1),
-                hint="a model's name is its file's stem and must be unique; rename one file",
+                hint="a model's name is its file's stem and must be unique, whatever its case "
+                "(the engines do not tell 'Totals' from 'totals'); rename one file",
             )
         layers = [defaults] + [
             folders[f] for f in ordered_folders if rel.startswith(f.strip("/") + "/")
@@ -308,6 +340,9 @@ def _apply_transform_docs(root: Path, models: dict[str, ModelSpec], checked: _Ch
                     hint=f"it is also documented at {seen[name]}",
                 )
             seen[name] = loc
+            _unique_columns(
+                doc, [("transforms", i, "columns", k) for k in range(len(entry.get("columns", [])))]
+            )
             spec = models[name]
             cfg = entry.get("config", {})
             merged = merge_config(spec.base_config, cfg)

@@ -42,6 +42,13 @@ class YamlDoc:
     marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
 
+    def data_at(self, at: PathKey) -> Any:
+        """The value at ``at`` (a JSON path of keys and indexes)."""
+        value = self.data
+        for part in at:
+            value = value[part]
+        return value
+
     def location(self, at: PathKey = (), key: bool = False) -> SourceLocation:
         """The location of the value at ``at`` (or of its key), or the nearest enclosing one."""
         table = self.key_marks if key else self.marks

@@ -11,6 +11,7 @@ from glueform.sql.parity import ParityError, transpile
 from glueform.sql.parsing import (
     Schema,
     TableRef,
+    output_names,
     parse_query,
     qualified,
     referenced_tables,
@@ -43,6 +44,7 @@ __all__ = [
     "literal",
     "normalize_type",
     "null_safe_equal",
+    "output_names",
     "parse_query",
     "qualified",
     "quote_identifier",

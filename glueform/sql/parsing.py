@@ -71,6 +71,17 @@ def referenced_tables(query: exp.Expression) -> set[TableRef]:
     return found
 
 
+def output_names(query: exp.Expression) -> list[str]:
+    """The output columns' names that the query spells out (aliases and plain columns; not
+    ``*`` nor unnamed expressions): what is known of them before any input is."""
+    from sqlglot import exp
+
+    while isinstance(query, exp.SetOperation):  # a UNION is named by its first query
+        query = query.left
+    selects = query.selects if isinstance(query, exp.Query) else []
+    return [s.alias_or_name for s in selects if not isinstance(s, exp.Star) and s.alias_or_name]
+
+
 def qualified(query: exp.Expression | str, dialect: str, schema: Schema) -> exp.Expression:
     """The query (a copy) with every column qualified against ``schema``, which may be partial;
     raises what sqlglot raises (callers treat that as "cannot be known")."""
