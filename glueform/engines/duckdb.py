@@ -67,6 +67,7 @@ class DuckDBEngine:
         self._lock = threading.Lock()
         self._session: Any = None
         self._s3_ready = False
+        self._dialects: dict[tuple[str, str, str | None], CatalogTable] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -121,11 +122,36 @@ class DuckDBEngine:
                 self._load_extension(_EXTENSIONS[table.format])
             if (table.location or "").startswith("s3://"):
                 self._reach_s3()
+            if table.format == "csv":
+                self._register_csv(self._csv(table))
+                return
             select_sql = _external_scan(table)
         else:
             assert table.location is not None
             select_sql = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
         self._create_view(table.database, table.name, select_sql)
+
+    def _csv(self, table: CatalogTable) -> CatalogTable:
+        """A CSV table with its dialect fixed (``csv_files.py``), found once per run."""
+        from glueform.engines.csv_files import with_dialect
+
+        key = (table.database, table.name, table.location)
+        if key not in self._dialects:
+            self._dialects[key] = with_dialect(table)
+        return self._dialects[key]
+
+    def _register_csv(self, table: CatalogTable) -> None:
+        """Creating the view sniffs the files: a file that cannot be read as declared fails
+        here, and is named with its row."""
+        from glueform.engines.csv_files import diagnose
+
+        try:
+            self._create_view(table.database, table.name, _external_scan(table))
+        except Exception as exc:
+            problem = diagnose(table)
+            if problem is None:
+                raise
+            raise ValueError(problem) from exc
 
     def _reach_s3(self) -> None:
         """httpfs and an S3 secret from the target's ``s3:`` settings and the standard AWS
@@ -258,6 +284,8 @@ class DuckDBEngine:
         subquery: a view or macro would be bound (its files sniffed) once more when created."""
         if table.format in _EXTENSIONS:
             self._load_extension(_EXTENSIONS[table.format])
+        if table.format == "csv":
+            table = self._csv(table)
         return f"({_external_scan(table, files)})"
 
     def register_view(self, name: str, select_sql: str) -> str:
@@ -349,8 +377,11 @@ def _external_scan(table: CatalogTable, files: list[str] | None = None) -> str:
     declared = table.declared_types
     if table.format == "ndjson":
         options.setdefault("format", "newline_delimited")
-    if table.format == "csv" and declared:
-        options.setdefault("all_varchar", True)
+    if table.format == "csv":  # the dialect is fixed (csv_files.py): a ragged row is an error
+        options.setdefault("strict_mode", True)
+        options.setdefault("null_padding", False)
+        if declared:
+            options.setdefault("all_varchar", True)
     if table.partition_keys:
         options.setdefault("hive_partitioning", True)
     projection = "*"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class SparkEngine:
         self.target = target
         self.project_root = project_root
         self.spark: Any = None
+        self._csv_tables: dict[tuple[str, str, str | None], CatalogTable] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -91,13 +93,42 @@ class SparkEngine:
                 f"CREATE OR REPLACE VIEW {relation} AS SELECT * FROM parquet.`{table.location}`"
             )
 
+    def _csv(self, table: CatalogTable) -> CatalogTable:
+        """A CSV table with its dialect fixed (``csv_files.py``), remembered so that a
+        malformed row met while building can be named with its file."""
+        from glueform.engines.csv_files import with_dialect
+
+        key = (table.database, table.name, table.location)
+        if key not in self._csv_tables:
+            self._csv_tables[key] = with_dialect(table)
+        return self._csv_tables[key]
+
+    @contextmanager
+    def _csv_rows_named(self) -> Iterator[None]:
+        """Spark's FAILFAST names a malformed CSV record, not its file nor its line: find them."""
+        from glueform.engines.csv_files import diagnose
+
+        try:
+            yield
+        except Exception as exc:
+            if "MALFORMED_CSV_RECORD" not in str(exc):
+                raise
+            for table in self._csv_tables.values():
+                problem = diagnose(table)
+                if problem:
+                    raise ValueError(problem) from exc
+            raise
+
     def _register_files(self, relation: str, table: CatalogTable) -> None:
         """A source's files as a table; with declared column types, a view casting them over
         a table of the files (a CSV then read as text, as on DuckDB)."""
+        if table.format == "csv":
+            table = self._csv(table)
         declared = table.declared_types
         files = quote_relation(table.database, f"{table.name}__files", DIALECT)
         target = files if declared else relation
-        self.sql(_external_table(target, table, infer=not declared))
+        with self._csv_rows_named():  # inferring the schema reads the files
+            self.sql(_external_table(target, table, infer=not declared))
         if _hive_partitioned(table):  # a partitioned catalog table shows no rows until then
             self.sql(f"ALTER TABLE {target} RECOVER PARTITIONS")
         if not declared:
@@ -116,7 +147,8 @@ class SparkEngine:
         if node.materialized == "view":
             self.sql(f"CREATE OR REPLACE VIEW {relation} AS {sql}")
             return BuildOutput(None, None, sql, self.columns(node.database, node.name))
-        return self._write(node, self.sql(sql), location)
+        with self._csv_rows_named():
+            return self._write(node, self.sql(sql), location)
 
     def build_python(
         self, node: Node, graph: Graph, location: str, vars: Mapping[str, Any]
@@ -129,11 +161,16 @@ class SparkEngine:
             return self.spark.table(quote_relation(database, name, DIALECT))
 
         frame = call_transform(node, graph, table, functions, DataFrame, self.name, vars)
-        return self._write(node, frame, location)
+        with self._csv_rows_named():
+            return self._write(node, frame, location)
 
     def build_incremental(
         self, node: Node, sql: str, location: str, increment: Increment
     ) -> BuildOutput:
+        with self._csv_rows_named():
+            return self._increment(node, sql, location, increment)
+
+    def _increment(self, node: Node, sql: str, location: str, increment: Increment) -> BuildOutput:
         """The new rows are cached once (checks and the combination read them); the next
         version is written like any table."""
         from dataclasses import replace
@@ -165,6 +202,8 @@ class SparkEngine:
         """A source over the listed files only (what a bookmark says is new), as a temporary
         view; declared column types are cast as for the whole source."""
         assert table.format is not None and table.location is not None
+        if table.format == "csv":
+            table = self._csv(table)
         options = {k: v for k, v in _reader_options(table).items() if k != "path"}
         if table.partition_keys:
             options["basePath"] = _glob_root(table.location)
@@ -357,9 +396,11 @@ def _reader_options(table: CatalogTable, infer: bool = False) -> dict[str, Any]:
             options.setdefault("pathGlobFilter", pattern)
     if table.format == "json":
         options.setdefault("multiLine", True)
-    if table.format == "csv":
+    if table.format == "csv":  # the dialect is fixed (csv_files.py); quotes escaped as on DuckDB
         options.setdefault("header", True)
         options.setdefault("inferSchema", infer)
+        options.setdefault("escape", options.get("quote", '"'))
+        options.setdefault("mode", "PERMISSIVE" if options.get("null_padding") else "FAILFAST")
     return options
 
 
