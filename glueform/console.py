@@ -1,12 +1,15 @@
 """The only code that prints: a rich console for people and a JSON console for machines.
 
-Commands hand results to a console; the library itself never prints.
+Commands hand results to a console; the library itself never prints. Everything a console
+prints passes through its ``redact`` (the CLI gives it the workspace's secrets: see
+``glueform.secrets``), the last boundary before text leaves the process.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -14,6 +17,7 @@ if TYPE_CHECKING:
     from glueform.crawl.crawler import CrawlResult
     from glueform.errors import GlueformError
 
+Redact = Callable[[str], str]
 SUMMARY_ROWS = 40  # a run's table lists every node up to this many (--json lists them all)
 STATUS_STYLE = {"success": "green", "error": "bold red", "skipped": "yellow"}
 CRAWL_STYLE = {
@@ -29,9 +33,10 @@ CRAWL_STYLE = {
 class RichConsole:
     """Human output: a progress bar while running, tables after."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, redact: Redact | None = None) -> None:
         from rich.console import Console
 
+        self.redact: Redact = redact or _unchanged
         self.out = Console(file=stream or sys.stdout, highlight=False, emoji=False)
         self.err = Console(file=sys.stderr, highlight=False, emoji=False)
         self._progress: Any = None
@@ -67,6 +72,7 @@ class RichConsole:
     # -- results ---------------------------------------------------------------------------------
 
     def run_result(self, result: RunResult) -> None:
+        from rich.markup import escape
         from rich.table import Table
 
         if self._progress is not None:
@@ -94,14 +100,15 @@ class RichConsole:
             style = STATUS_STYLE.get(r.status, "")
             rows = "" if r.rows is None else f"{r.rows:,}"
             table.add_row(
-                r.name, r.materialized, f"[{style}]{r.status}[/]", rows, f"{r.seconds:.2f}"
-            )
+                self.redact(r.name), r.materialized, f"[{style}]{r.status}[/]", rows,
+                f"{r.seconds:.2f}",
+            )  # fmt: skip
         self.out.print(table)
         for r in result.results:  # incremental models: what the run read and added
             if r.status == "success" and r.incremental is not None:
                 how = "increment" if r.incremental else "full build"
                 files = "" if r.files_read is None else f", {r.files_read:,} files read"
-                note = f" ({r.message})" if r.message else ""
+                note = f" ({self.redact(r.message)})" if r.message else ""
                 self.out.print(f"  {r.name}: {how}, {r.new_rows or 0:,} new rows{files}{note}")
         counts = {
             s: sum(1 for r in result.results if r.status == s)
@@ -114,7 +121,8 @@ class RichConsole:
         for r in result.results:
             if r.status == "error":
                 self.err.print(
-                    f"[bold red]error[/] in [bold]{r.name}[/] ({r.path}):\n  {r.message}",
+                    f"[bold red]error[/] in [bold]{r.name}[/] ({r.path}):\n  "
+                    + escape(self.redact(r.message or "")),
                     markup=True,
                     soft_wrap=True,
                 )
@@ -140,25 +148,28 @@ class RichConsole:
                     t.format,
                     str(t.columns),
                     parts,
-                    escape(t.location),
+                    escape(self.redact(t.location)),
                 )
             self.out.print(table)
             for t in r.tables:
                 for change in t.changes if t.action != "created" else ():
-                    self.out.print(f"  {t.name}: {escape(change)}", soft_wrap=True)
+                    self.out.print(f"  {t.name}: {escape(self.redact(change))}", soft_wrap=True)
                 if t.note:
-                    self.out.print(f"  {t.name}: [dim]{escape(t.note)}[/]", soft_wrap=True)
+                    self.out.print(
+                        f"  {t.name}: [dim]{escape(self.redact(t.note))}[/]", soft_wrap=True
+                    )
             for p in r.failed_targets:
                 self.err.print(
-                    f"[bold red]target failed[/]: {escape(p.path)}: {escape(p.reason)}",
+                    f"[bold red]target failed[/]: {escape(self.redact(p.path))}: {escape(self.redact(p.reason))}",
                     soft_wrap=True,
                 )
             for p in r.skipped:
                 self.err.print(
-                    f"[yellow]skipped[/] {escape(p.path)}: {escape(p.reason)}", soft_wrap=True
+                    f"[yellow]skipped[/] {escape(self.redact(p.path))}: {escape(self.redact(p.reason))}",
+                    soft_wrap=True,
                 )
             for w in r.warnings:
-                self.err.print(f"[yellow]warning[/]: {escape(w)}", soft_wrap=True)
+                self.err.print(f"[yellow]warning[/]: {escape(self.redact(w))}", soft_wrap=True)
             rate = r.files_listed / r.seconds if r.seconds else 0.0
             self.out.print(
                 f"{r.count('created')} created, {r.count('updated')} updated, "
@@ -175,15 +186,15 @@ class RichConsole:
         for col in columns:
             table.add_column(col)
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*("" if v is None else self.redact(str(v)) for v in row))
         self.out.print(table)
 
     def lines(self, lines: list[str]) -> None:
         for line in lines:
-            self.out.print(line, markup=False, soft_wrap=True)
+            self.out.print(self.redact(line), markup=False, soft_wrap=True)
 
     def markup(self, text: str) -> None:
-        self.out.print(text, soft_wrap=True)
+        self.out.print(self.redact(text), soft_wrap=True)
 
     def data(self, payload: Any) -> None:
         """Structured results print as JSON only in the JSON console; here they are ignored."""
@@ -194,7 +205,7 @@ class RichConsole:
 
         from rich.markup import escape
 
-        detail = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+        detail = self.redact(" ".join(f"{k}={v}" for k, v in fields.items() if v is not None))
         style = (
             "red"
             if kind in ("job_error", "skipped") or fields.get("status") in ("FAILED", "TIMEOUT")
@@ -208,18 +219,20 @@ class RichConsole:
         from rich.markup import escape
 
         head = f"{exc.location}: " if exc.location else ""
-        self.err.print(f"[bold red]error[/]: {escape(head + exc.message)}", soft_wrap=True)
+        say = self.redact
+        self.err.print(f"[bold red]error[/]: {escape(say(head + exc.message))}", soft_wrap=True)
         if exc.snippet:
-            self.err.print(escape(exc.snippet), soft_wrap=True)
+            self.err.print(escape(say(exc.snippet)), soft_wrap=True)
         if exc.hint:
-            self.err.print(f"  [cyan]hint[/]: {escape(exc.hint)}", soft_wrap=True)
+            self.err.print(f"  [cyan]hint[/]: {escape(say(exc.hint))}", soft_wrap=True)
 
 
 class JsonConsole:
     """Machine output: exactly one JSON document on stdout per command."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, redact: Redact | None = None) -> None:
         self.stream = stream or sys.stdout
+        self.redact: Redact = redact or _unchanged
 
     def run_started(self, total: int) -> None:
         pass
@@ -243,14 +256,17 @@ class JsonConsole:
         pass
 
     def data(self, payload: Any) -> None:
-        json.dump(payload, self.stream, indent=2, default=str)
-        self.stream.write("\n")
+        self.stream.write(self.redact(json.dumps(payload, indent=2, default=str)) + "\n")
 
     def event(self, kind: str, fields: dict[str, Any]) -> None:
         """Scheduler events as JSON lines (one object per line)."""
-        self.stream.write(json.dumps({"event": kind, **fields}, default=str) + "\n")
+        line = json.dumps({"event": kind, **fields}, default=str)
+        self.stream.write(self.redact(line) + "\n")
         self.stream.flush()
 
     def error(self, exc: GlueformError) -> None:
-        json.dump(exc.to_dict(), self.stream, indent=2, default=str)
-        self.stream.write("\n")
+        self.data(exc.to_dict())
+
+
+def _unchanged(text: str) -> str:
+    return text

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from glueform.catalog.model import CatalogTable
     from glueform.catalog.store import CatalogStore
     from glueform.crawl.crawler import CrawlResult
+    from glueform.secrets import Secrets
 
 
 class Workspace:
@@ -105,6 +106,31 @@ class Workspace:
             glue=None,
         )
 
+    @property
+    def secrets(self) -> Secrets:
+        """Every value that must not leave the process: what the models read with env_var(),
+        the target's credentials, and environment variables named like secrets. Best effort
+        before the project compiled (an error then is already clean of what it read)."""
+        import os
+
+        from glueform.secrets import Secrets
+
+        compiled = "_compiled" in self.__dict__
+        cached = self.__dict__.get("_secrets")
+        if cached is not None and cached[0] == compiled:
+            return cached[1]  # type: ignore[no-any-return]
+        found = Secrets.from_environ(os.environ, self._env_names())
+        try:
+            target = self.target if compiled else None
+        except UserError:
+            target = None
+        found = (found | target.credentials()) if target is not None else found
+        self.__dict__["_secrets"] = (compiled, found)
+        return found
+
+    def _env_names(self) -> set[str]:
+        return self.graph.env_names if "_compiled" in self.__dict__ else set()
+
     def validate(self) -> Graph:
         """Everything compile checks, and jobs and triggers, writing nothing but the cache."""
         from glueform.schedule.checks import check_jobs
@@ -128,12 +154,13 @@ class Workspace:
         out_root = self.project.root / "target" / "compiled"
         written = []
         folders: set[Path] = set()
+        secrets = self.secrets  # the files are for reading: env_var() values are masked
         for node in self.select(select, exclude):
             path = out_root / node.rel_path
             if path.parent not in folders:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(path.parent)
-            text = sql_for(node, self.graph, dialect).rstrip() + "\n"
+            text = secrets.redact(sql_for(node, self.graph, dialect).rstrip()) + "\n"
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
                 path.write_text(text, encoding="utf-8")
             written.append(path)
@@ -153,7 +180,9 @@ class Workspace:
             with self.catalog() as catalog:
                 snapshot = CatalogSnapshot.read(catalog)
         dialects = sorted({self.graph.dialect, *(spec.dialect for spec in ENGINES.values())})
-        document = build_docs(self.project, self.graph, self.target, snapshot, dialects)
+        document = build_docs(
+            self.project, self.graph, self.target, snapshot, dialects, self.secrets
+        )
         return write_site(document, out or default_folder(self.project.root))
 
     @contextmanager
@@ -254,6 +283,7 @@ class Workspace:
                 reporter=reporter or SilentReporter(),
                 command=command,
                 vars=self.project.vars,
+                secrets=self.secrets,
                 **(options or {}),
             )
             result = run_nodes(self.graph, names, ctx)

@@ -31,16 +31,18 @@ def test_templates_and_schemas_are_found_as_package_resources() -> None:
 # Each layer may import itself and the layers named after it, never one above it.
 LAYERS = {
     "errors": set(),
+    "secrets": set(),
     "fingerprint": set(),
-    "project": {"errors", "fingerprint"},
-    "sql": {"fingerprint", "errors"},
+    "project": {"errors", "secrets", "fingerprint"},
+    "sql": {"fingerprint", "errors", "secrets"},
     # transforms/ spans the stages: compile.py reads a transform's file, runtime.py runs it
-    "compile": {"fingerprint", "errors", "project", "sql", "transforms"},
-    "catalog": {"fingerprint", "errors", "project", "sql", "compile"},
-    "plan": {"fingerprint", "errors", "project", "sql", "compile", "catalog"},
+    "compile": {"fingerprint", "errors", "secrets", "project", "sql", "transforms"},
+    "catalog": {"fingerprint", "errors", "secrets", "project", "sql", "compile"},
+    "plan": {"fingerprint", "errors", "secrets", "project", "sql", "compile", "catalog"},
     "engines": {
         "fingerprint",
         "errors",
+        "secrets",
         "project",
         "sql",
         "compile",
@@ -48,7 +50,17 @@ LAYERS = {
         "transforms",
         "crawl",
     },
-    "build": {"fingerprint", "errors", "project", "sql", "compile", "catalog", "plan", "engines"},
+    "build": {
+        "fingerprint",
+        "errors",
+        "secrets",
+        "project",
+        "sql",
+        "compile",
+        "catalog",
+        "plan",
+        "engines",
+    },
 }
 
 

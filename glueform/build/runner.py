@@ -29,6 +29,7 @@ from glueform.errors import UserError
 from glueform.plan.builder import upstream_fingerprints
 from glueform.plan.desired import source_table
 from glueform.project.model import SourceTable
+from glueform.secrets import Secrets
 from glueform.sql import Schema
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class RunContext:
     vars: Mapping[str, Any] = field(default_factory=dict)  # the project's, for Python transforms
     full_refresh: bool = False  # rebuild incremental models from all of their input
     bookmark: str | None = None  # a job's bookmark option: disable or pause turns models' down
+    secrets: Secrets = field(default_factory=Secrets)  # masked in every message and record
 
 
 def stop_on_sigterm() -> None:
@@ -135,6 +137,8 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
         _Walk(graph, todo, built, run_id, ctx, result, inputs).run()
     except BaseException as exc:
         catalog.finish_run(run_id, "error" if isinstance(exc, Exception) else "cancelled")
+        if isinstance(exc, UserError):  # an engine's message may quote what a model read
+            raise ctx.secrets.redact_error(exc) from None
         raise
     finally:
         engine.close()
@@ -288,6 +292,8 @@ class _Walk:
             node = self.graph.nodes[name]
             previous = self.built.get(name)
             table, state = _output_records(self.graph, node, built.output, self.run_id)
+            if table.view_sql:  # kept for reading (views are made again from the graph)
+                table = replace(table, view_sql=self.ctx.secrets.redact(table.view_sql))
             expected = previous.version if previous else None
             if previous is not None and previous.definition() == table.definition():
                 table = None  # the same view again: no new version
@@ -305,6 +311,10 @@ class _Walk:
         self.ready.sort()
 
     def _record(self, res: NodeResult) -> None:
+        """The one way a node's result goes out (reporter, catalog, result): its message
+        masked of secrets (an engine's error may quote the SQL, values and all)."""
+        if res.message:
+            res = replace(res, message=self.ctx.secrets.redact(res.message))
         self.finished.add(res.name)
         self.result.results.append(res)
         self.pending_results.append(res)

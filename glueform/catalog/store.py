@@ -48,7 +48,8 @@ class CatalogStore:
         except (OperationalError, DatabaseError) as exc:
             self.engine.dispose()
             raise CatalogError(
-                f"cannot open the catalog at {_safe(url)}: {str(exc.orig or exc).splitlines()[0]}",
+                f"cannot open the catalog at {_safe(url)}: "
+                + _safe(url, str(exc.orig or exc).splitlines()[0]),
                 hint="check the catalog URL (or file) of the target, and that its server runs",
             ) from None
 
@@ -544,24 +545,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _safe(url: str) -> str:
-    """A URL fit for messages: any password is hidden."""
-    from sqlalchemy.engine import make_url
+def _safe(url: str, text: str | None = None) -> str:
+    """The URL fit for messages (its password hidden, whatever the URL), or ``text`` with the
+    URL's password masked."""
+    from glueform.secrets import mask_url, url_secrets
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "the catalog URL"
+    if text is None:
+        return mask_url(url)
+    return url_secrets("catalog password", url).redact(text)
 
 
 def _connect(url: str) -> Engine:
+    from glueform.secrets import quote_password
+
+    url = quote_password(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
         engine = create_engine(url, future=True)
-    except Exception as exc:  # bad URL syntax, missing driver
+    except Exception as exc:  # bad URL syntax (a port that is no number), missing driver
         raise CatalogError(
-            f"cannot use catalog URL {url!r}: {exc}",
+            f"cannot use catalog URL {_safe(url)}: {_safe(url, str(exc))}",
             hint="use sqlite:///PATH or postgresql://USER@HOST/DB",
         ) from None
     if engine.dialect.name == "sqlite":

@@ -26,16 +26,29 @@ class Context:
         self.vars: dict[str, Any] = {}
         self.debug = False
         self.json = False
+        self._workspace: Any = None
 
     def workspace(self) -> Any:
         from glueform.workspace import Workspace
 
-        return Workspace(self.project, target=self.target, vars=self.vars)
+        self._workspace = Workspace(self.project, target=self.target, vars=self.vars)
+        return self._workspace
 
     def console(self) -> Any:
         from glueform.console import JsonConsole, RichConsole
 
-        return JsonConsole() if self.json else RichConsole()
+        return JsonConsole(redact=self.redact) if self.json else RichConsole(redact=self.redact)
+
+    def redact(self, text: str) -> str:
+        """Text with the secrets of the command's workspace masked (before there is one: the
+        environment's variables named like secrets)."""
+        import os
+
+        from glueform.secrets import Secrets
+
+        ws = self._workspace
+        secrets = ws.secrets if ws is not None else Secrets.from_environ(os.environ)
+        return str(secrets.redact(text))
 
 
 def local_time(ts: float | None) -> str:
@@ -130,7 +143,7 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except Exception as exc:  # a bug, or a failure glueform does not know yet
         if ctx.debug:
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(ctx.redact(f"internal error: {type(exc).__name__}: {exc}"), err=True)
         click.echo("  hint: run again with --debug for the traceback, and report it", err=True)
         sys.exit(1)
     sys.exit(code or 0)

@@ -6,6 +6,12 @@ Three levels, each a pure function of its key:
 - per model: the rendered SQL, keyed by the file's text, its config, the vars and the macros;
 - per query: the tables the parsed SQL reads, keyed by the resolved SQL.
 A missing, stale or corrupt cache is simply rebuilt.
+
+The cache holds no secret: of a variable ``env_var()`` read it keeps the name and a digest of
+the value; a string that holds the value (rendered SQL) is stored with the variable's name in
+its place and the value read again from the environment when loaded (a changed value makes
+the entry stale anyway). The targets and crawlers (credentials in URLs and settings) are not
+kept with the snapshot: they are read again from their files, which is cheap.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ import glob
 import os
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from glueform import __version__
 from glueform.fingerprint import digest
+from glueform.secrets import MIN_LENGTH, Secrets, untoken
 
 if TYPE_CHECKING:
     from glueform.compile.dag import Graph
@@ -40,16 +47,40 @@ def code_stamp() -> str:
     return digest(__version__, stats)
 
 
+def env_stamp(value: str | None) -> str | None:
+    """What the cache keeps of a variable's value: a digest (the value may be a secret)."""
+    return None if value is None else digest("env", value)
+
+
 def env_unchanged(used: Mapping[str, str | None]) -> bool:
-    return all(os.environ.get(name) == value for name, value in used.items())
+    """``used`` maps each variable read to the :func:`env_stamp` of its value then."""
+    return all(env_stamp(os.environ.get(name)) == stamp for name, stamp in used.items())
 
 
 @dataclass
 class Snapshot:
     key: str
-    project: Project
+    project: Project  # without targets and crawlers (see the module docstring)
     graph: Graph
-    env: dict[str, str | None]
+    env: dict[str, str | None]  # name -> env_stamp
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles strings that hold a variable's value as that value's name (``Secrets.tokens``)."""
+
+    def __init__(self, file: Any, secrets: Secrets) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.secrets = secrets
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is str and len(obj) >= MIN_LENGTH:
+            return self.secrets.tokens(obj)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid: Any) -> str:
+        return untoken(pid, os.environ)
 
 
 @dataclass
@@ -67,7 +98,7 @@ class CompileCache:
         path = project_root / CACHE_FILE
         try:
             with path.open("rb") as f:
-                version, state = pickle.load(f)
+                version, state = _Unpickler(f).load()
             if version == code_stamp():
                 return cls(path, **state)
         except Exception:  # noqa: S110 - any unreadable cache is rebuilt
@@ -86,8 +117,13 @@ class CompileCache:
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        names = {name for r in self.rendered.values() for name in r.env}
+        secrets = Secrets.of((f"env {n}", os.environ.get(n)) for n in sorted(names))
         with tmp.open("wb") as f:
-            pickle.dump((code_stamp(), state), f, protocol=pickle.HIGHEST_PROTOCOL)
+            if secrets:
+                _Pickler(f, secrets).dump((code_stamp(), state))
+            else:  # the common case: nothing to hide, the C pickler alone
+                pickle.dump((code_stamp(), state), f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.path)
         self.dirty = False
 
@@ -119,10 +155,18 @@ class CompileCache:
         ) in snap.project.sources.values():  # data files can vanish without a project change
             if "://" not in table.path and not glob.glob(table.path, recursive=True):
                 return None
-        return snap.project, snap.graph
+        from glueform.project.loader import load_crawlers, load_targets
+
+        root = snap.project.root
+        project = replace(
+            snap.project,
+            targets=load_targets(root),
+            crawlers=load_crawlers(root, self.validated),
+        )
+        return project, snap.graph
 
     def remember(
         self, key: str, project: Project, graph: Graph, env: dict[str, str | None]
     ) -> None:
-        self.snapshot = Snapshot(key, project, graph, env)
+        self.snapshot = Snapshot(key, replace(project, targets={}, crawlers=()), graph, env)
         self.dirty = True

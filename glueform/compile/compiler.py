@@ -6,6 +6,9 @@ Rendering and parsing are cached by content (see ``cache.py``).
 from __future__ import annotations
 
 import difflib
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -28,7 +31,8 @@ from glueform.sql import (
 
 
 def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
-    """Compile every enabled model of ``project`` into a checked :class:`Graph`."""
+    """Compile every enabled model of ``project`` into a checked :class:`Graph`. An error
+    never shows the value of a variable a model read with ``env_var()``."""
     cache = cache if cache is not None else CompileCache()
     renderer = Renderer(project.vars, project.macros)
     render_key = digest(
@@ -37,37 +41,7 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
     rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]] = {}
     used_keys: set[str] = set()
     for spec in project.models.values():
-        key = digest(render_key, spec.sql, spec.base_config, str(spec.path))
-        used_keys.add(key)
-        out = cache.rendered.get(key)
-        if spec.language == "python":
-            from glueform.transforms.compile import python_model
-
-            crawled = {c.database for c in project.crawlers}  # any table a crawl makes there
-            out = python_model(spec.sql, spec.path, project.models, {*project.sources, *crawled})
-        elif out is None or not env_unchanged(out.env):
-            out = renderer.render(
-                spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t)
-            )
-            cache.rendered[key] = out
-            cache.dirty = True
-        config = _config(spec, out)
-        if config.get("materialized") == "incremental" and spec.language == "sql":
-            inc_key = digest(key, "is_incremental")
-            used_keys.add(inc_key)
-            inc_out = cache.rendered.get(inc_key)
-            if inc_out is None or not env_unchanged(inc_out.env):
-                inc_out = renderer.render(
-                    spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t), True
-                )
-                cache.rendered[inc_key] = inc_out
-                cache.dirty = True
-            out = replace(
-                out,
-                incremental_sql=inc_out.sql,
-                refs=[*out.refs, *(r for r in inc_out.refs if r not in out.refs)],
-                sources=[*out.sources, *(s for s in inc_out.sources if s not in out.sources)],
-            )
+        out, config = _render_model(project, spec, renderer, render_key, cache, used_keys)
         if config.get("enabled", True):
             for name in out.outputs or [spec.name]:  # a Python transform may return several
                 _check_output_name(rendered, project, spec, name)
@@ -85,14 +59,73 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
             if key not in source_relations:
                 database, table = key.split(".", 1)
                 source_relations[key] = cache.relation(database, table, project.dialect)
-    _check_database_names(project, rendered)
-    _check_relation_clashes(rendered, relations, source_relations)
-    nodes = {
-        name: _node(project, name, spec, out, config, relations, source_relations, cache)
-        for name, (spec, out, config) in rendered.items()
-    }
+    with _redacting({n for _, out, _ in rendered.values() for n in out.env}):
+        _check_database_names(project, rendered)
+        _check_relation_clashes(rendered, relations, source_relations)
+    nodes = {}
+    for name, (spec, out, config) in rendered.items():
+        with _redacting(out.env):
+            nodes[name] = _node(
+                project, name, spec, out, config, relations, source_relations, cache
+            )
     cache.keep_only(used_keys, {n.sql_hash for n in nodes.values()})
     return Graph.build(nodes, project.sources, project.dialect)
+
+
+def _render_model(
+    project: Project,
+    spec: ModelSpec,
+    renderer: Renderer,
+    render_key: str,
+    cache: CompileCache,
+    used_keys: set[str],
+) -> tuple[Rendered, dict[str, Any]]:
+    """A model rendered (through the cache; an incremental one both ways) and its config."""
+    key = digest(render_key, spec.sql, spec.base_config, str(spec.path))
+    used_keys.add(key)
+    out = cache.rendered.get(key)
+    if spec.language == "python":
+        from glueform.transforms.compile import python_model
+
+        crawled = {c.database for c in project.crawlers}  # any table a crawl makes there
+        out = python_model(spec.sql, spec.path, project.models, {*project.sources, *crawled})
+    elif out is None or not env_unchanged(out.env):
+        out = renderer.render(
+            spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t)
+        )
+        cache.rendered[key] = out
+        cache.dirty = True
+    with _redacting(out.env):
+        config = _config(spec, out)
+    if config.get("materialized") == "incremental" and spec.language == "sql":
+        inc_key = digest(key, "is_incremental")
+        used_keys.add(inc_key)
+        inc_out = cache.rendered.get(inc_key)
+        if inc_out is None or not env_unchanged(inc_out.env):
+            inc_out = renderer.render(
+                spec.sql, spec.path, spec.name, lambda s, t: _source_exists(project, s, t), True
+            )
+            cache.rendered[inc_key] = inc_out
+            cache.dirty = True
+        out = replace(
+            out,
+            incremental_sql=inc_out.sql,
+            refs=[*out.refs, *(r for r in inc_out.refs if r not in out.refs)],
+            sources=[*out.sources, *(s for s in inc_out.sources if s not in out.sources)],
+            env={**out.env, **inc_out.env},
+        )
+    return out, config
+
+
+@contextmanager
+def _redacting(env_names: Iterable[str]) -> Iterator[None]:
+    """A user error raised inside shows no value of the variables ``env_names``."""
+    try:
+        yield
+    except UserError as exc:
+        from glueform.secrets import Secrets
+
+        raise Secrets.from_environ(os.environ, env_names).redact_error(exc) from None
 
 
 def _source_exists(project: Project, source: str, table: str) -> bool:
@@ -270,6 +303,7 @@ def _node(
         language=spec.language,
         incremental=incremental,
         incremental_sql=incremental_sql,
+        env=tuple(sorted(out.env)),
     )
 
 

@@ -44,6 +44,7 @@ class Node:
     # is_incremental() true (``sql`` is the full build's)
     incremental: IncrementalConfig | None = None
     incremental_sql: str = ""
+    env: tuple[str, ...] = ()  # the variables env_var() read: their values are secrets
 
     @property
     def declared_types(self) -> dict[str, str]:
@@ -85,6 +86,11 @@ class Graph:
     ) -> Graph:
         """A checked graph: every ref names a node and there is no cycle."""
         return cls(nodes, sources, dialect, _build_order(nodes))
+
+    @property
+    def env_names(self) -> set[str]:
+        """The environment variables the models read with ``env_var()`` (secrets, all)."""
+        return {name for node in self.nodes.values() for name in node.env}
 
     @cached_property
     def _children(self) -> dict[str, list[str]]:

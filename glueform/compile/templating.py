@@ -49,7 +49,8 @@ class Rendered:
     refs: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
-    env: dict[str, str | None] = field(default_factory=dict)  # env_var() reads, for the cache
+    # env_var() reads: name -> digest of the value (for the cache; the value is a secret)
+    env: dict[str, str | None] = field(default_factory=dict)
     column_types: dict[str, str] = field(default_factory=dict)  # @transform(columns=...) of .py
     outputs: list[str] = field(default_factory=list)  # @transform(outputs=[...]) of .py
     incremental_sql: str | None = None  # an incremental model rendered with is_incremental()
@@ -105,8 +106,25 @@ class Renderer:
         incremental: bool = False,
     ) -> Rendered:
         """``incremental``: what ``is_incremental()`` returns (an incremental model is rendered
-        both ways at compile time; the run picks one)."""
+        both ways at compile time; the run picks one). An error never shows the value of a
+        variable the model read."""
         out = Rendered("")
+        try:
+            return self._render(out, text, path, name, source_exists, incremental)
+        except UserError as exc:
+            from glueform.secrets import Secrets
+
+            raise Secrets.from_environ(self.os_env, out.env).redact_error(exc) from None
+
+    def _render(
+        self,
+        out: Rendered,
+        text: str,
+        path: Path,
+        name: str,
+        source_exists: Callable[[str, str], bool],
+        incremental: bool,
+    ) -> Rendered:
         context = self._context(out, text, path, name, source_exists, incremental)
         if "{%" not in text and "{#" not in text:
             calls = _SIMPLE_CALL.findall(text)
@@ -211,7 +229,9 @@ class Renderer:
             return lookup(self.vars, var_name, default, f"var('{var_name}') has no value", hint)
 
         def env_var(var_name: str, default: Any = _MISSING) -> Any:
-            out.env[var_name] = self.os_env.get(var_name)
+            from glueform.compile.cache import env_stamp
+
+            out.env[var_name] = env_stamp(self.os_env.get(var_name))
             what = f"environment variable {var_name} is not set"
             return lookup(
                 self.os_env, var_name, default, what, "export it or give env_var() a default"

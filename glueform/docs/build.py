@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from glueform.docs.lineage import ModelColumns, project_lineage
 from glueform.docs.runs import node_runs_by_node, run_summaries
 from glueform.plan.desired import table_type
 from glueform.project.model import Column, Project, SourceTable, Target
+from glueform.secrets import Secrets, mask_url
 from glueform.sql import ColumnRef
 
 DOC_FORMAT = 1  # bumped when the document's shape changes incompatibly
@@ -74,10 +74,12 @@ def build_docs(
     target: Target,
     catalog: CatalogSnapshot,
     dialects: Sequence[str],
+    secrets: Secrets | None = None,
 ) -> dict[str, Any]:
-    """The whole site as one document (see the module docstring)."""
+    """The whole site as one document (see the module docstring), with every secret masked:
+    the site is meant for a static host (``secrets``: the workspace's, see glueform.secrets)."""
+    secrets = secrets if secrets is not None else Secrets.from_environ(os.environ)
     lineage = project_lineage(graph, catalog.tables)
-    secrets = secret_values(os.environ)
     node_runs = node_runs_by_node(catalog.runs, catalog.node_runs)
     tables: dict[str, dict[str, Any]] = {}
     for source in graph.sources.values():
@@ -87,15 +89,13 @@ def build_docs(
         node = graph.nodes[name]
         key = (node.database, name)
         entry = _model_table(project, graph, node, lineage[name], catalog, key, dialects)
-        sql = entry["transform"]["sql"]
-        sql.update({d: redact(text, secrets) for d, text in sql.items()})
         entry["runs"] = node_runs.get(name, [])[:MAX_NODE_RUNS]
         tables[_id(key)] = entry
     for key, table in catalog.tables.items():  # in the catalog only (dropped models, crawled)
         tables.setdefault(_id(key), _catalog_only_table(table, catalog, key))
     _link_lineage(graph, tables)
     databases = _databases(tables, project.database)
-    return {
+    document = {
         "format": DOC_FORMAT,
         "glueform_version": __version__,
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -117,6 +117,7 @@ def build_docs(
             s for s in (collect(project, graph, catalog) for collect in SECTIONS) if s["items"]
         ],
     }
+    return secrets.redact_data(document)  # type: ignore[no-any-return]
 
 
 # Object kinds some projects have. Each is a function (project, graph, catalog) returning
@@ -195,31 +196,10 @@ def _trigger(trigger: Any) -> dict[str, Any]:
 
 def _display(target: str) -> str:
     """A crawl target as the project spells it (no password in a database URL)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(target)
-    if parts.password:
-        return target.replace(f":{parts.password}@", ":***@")
-    return target
+    return mask_url(target)
 
 
 SECTIONS: tuple[Section, ...] = (_crawlers, _jobs)
-
-
-_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEY($|_)", re.I)
-
-
-def secret_values(environ: Mapping[str, str]) -> dict[str, str]:
-    """Values of environment variables named like secrets: the rendered SQL of a model that
-    reads one with env_var() must not publish it (the site is meant for a static host)."""
-    return {v: k for k, v in environ.items() if _SECRET_NAME.search(k) and len(v) >= 6}
-
-
-def redact(text: str, secrets: Mapping[str, str]) -> str:
-    for value, name in secrets.items():
-        if value in text:
-            text = text.replace(value, f"<secret: env {name}>")
-    return text
 
 
 def _id(key: TableKey) -> str:

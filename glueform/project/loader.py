@@ -129,6 +129,17 @@ def load_project(
     )
 
 
+def load_targets(root: Path) -> dict[str, Target]:
+    """The targets of ``glueform.yml`` alone (the compile cache does not keep them: they hold
+    credentials). The file was validated when the project was loaded."""
+    return _targets(root, load_yaml(root / PROJECT_FILE))
+
+
+def load_crawlers(root: Path, validated: set[str]) -> tuple[CrawlerSpec, ...]:
+    """The crawlers alone, as :func:`load_targets` (their SQL URLs may hold passwords)."""
+    return _crawlers(root, _Checker(validated))
+
+
 def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
     raw = doc.data.get("targets") or {"dev": {"engine": "duckdb"}}
     return {

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glueform.errors import SourceLocation
+
+if TYPE_CHECKING:
+    from glueform.secrets import Secrets
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,19 @@ class Target:
     timezone: str = "UTC"  # pinned on every engine, so timestamps mean the same everywhere
     spark: SparkTarget = field(default_factory=SparkTarget)
     s3: S3Target = field(default_factory=S3Target)  # crawlers' S3 targets
+
+    def credentials(self) -> Secrets:
+        """What of the target is a secret: its catalog URL's password, settings and Spark conf
+        named like secrets (``s3_secret_access_key``, ``spark.hadoop.fs.s3a.secret.key``)."""
+        from glueform.secrets import SECRET_NAME, Secrets, url_secrets
+
+        named = [(f"setting {k}", v) for k, v in self.settings.items()]
+        named += [(f"spark conf {k}", v) for k, v in self.spark.conf.items()]
+        return (
+            url_secrets("catalog password", self.catalog)
+            | url_secrets("spark remote password", self.spark.remote)
+            | Secrets.of((label, str(v)) for label, v in named if SECRET_NAME.search(label))
+        )
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 
 def job_env(ws: Workspace, lineage: str | None = None, isolate: bool = True) -> JobEnv:
+    from glueform.secrets import url_secrets
+
     ws.validate()
     project = ws.project
+    secrets = ws.secrets | url_secrets("lineage password", lineage)
     return JobEnv(
         root=project.root,
         project_name=project.name,
@@ -32,8 +35,9 @@ def job_env(ws: Workspace, lineage: str | None = None, isolate: bool = True) -> 
         target=ws.target_name,
         vars=ws.vars,
         isolate=isolate,
-        lineage=Lineage(lineage, project.name) if lineage else None,
+        lineage=Lineage(lineage, project.name, secrets) if lineage else None,
         lineage_inputs=lineage_inputs(project, ws.graph) if lineage else {},
+        secrets=secrets,
     )
 
 

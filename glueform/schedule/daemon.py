@@ -83,7 +83,7 @@ class Scheduler:
         self.clock = clock or SystemClock(self.stopping)
         self.env = replace(env, clock=self.clock, stop=threading.Event())
         self.on_event = on_event
-        self.log = RunLog(log_path(env.state_dir, "scheduler"), "scheduler")
+        self.log = RunLog(log_path(env.state_dir, "scheduler"), "scheduler", env.secrets)
         self.running: dict[Future[JobOutcome | None], Launch] = {}
         self.workflows = ActiveWorkflows()
         self.fired: dict[str, int] = {}

@@ -28,6 +28,7 @@ from glueform.errors import GlueformError
 from glueform.project.model import JobSpec
 from glueform.schedule.clock import Clock, SystemClock
 from glueform.schedule.logs import RunLog, log_path
+from glueform.secrets import Secrets
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
@@ -167,6 +168,7 @@ class JobEnv:
     kill_grace: float = 10.0  # seconds between SIGTERM and SIGKILL of an attempt
     lineage: Lineage | None = None
     lineage_inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # job -> datasets
+    secrets: Secrets = field(default_factory=Secrets)  # masked in records, logs and events
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def run_job(
     merged = {**job.vars, **env.vars, **(vars or {})}  # project < job < command line < this run
     with job_slot(store, env.project_name, job):
         run_id = runs.start(job.name, env.clock.now(), trigger, workflow_run_id, fire_time, merged)
-        log = RunLog(log_path(env.state_dir, run_id), run_id)
+        log = RunLog(log_path(env.state_dir, run_id), run_id, env.secrets)
         log.write(
             "job_started",
             job=job.name,
@@ -343,7 +345,9 @@ def _finish(
     attempts: int,
     log: RunLog,
 ) -> JobOutcome:
-    """Record the end of the run with the transform runs it started and what they wrote."""
+    """Record the end of the run with the transform runs it started and what they wrote
+    (its error masked of secrets: it may quote an engine's message or a child's output)."""
+    error = env.secrets.redact(error) if error else error
     linked = runs.linked_transform_runs(f"job {run_id}")
     rows, nbytes = runs.written(linked)
     runs.finish(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
 from glueform import __version__
 from glueform.schedule.logs import iso_ms
+from glueform.secrets import Secrets, mask_url
 
 PRODUCER = f"https://glueform.dev/glueform/{__version__}"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -28,6 +29,7 @@ class Lineage:
 
     destination: str
     namespace: str
+    secrets: Secrets = field(default_factory=Secrets)  # masked in every event and message
 
     def emit(
         self,
@@ -40,7 +42,8 @@ class Lineage:
         error: str | None = None,
     ) -> str | None:
         """Send one event; returns an error message instead of raising."""
-        body = json.dumps(self._event(event_type, run_id, job, inputs, outputs, at, error))
+        event = self._event(event_type, run_id, job, inputs, outputs, at, error)
+        body = self.secrets.redact(json.dumps(event))
         try:
             if self.destination.startswith(("http://", "https://")):
                 import urllib.request
@@ -59,7 +62,8 @@ class Lineage:
                 with path.open("a", encoding="utf-8") as out:
                     out.write(body + "\n")
         except (OSError, ValueError, HTTPException) as exc:  # also a malformed URL (host:abc)
-            return f"lineage event not sent to {self.destination}: {exc}"
+            where = mask_url(self.destination)
+            return f"lineage event not sent to {where}: {self.secrets.redact(str(exc))}"
         return None
 
     def _event(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from glueform.errors import UserError
+from glueform.secrets import Secrets
 
 
 def log_path(state_dir: Path, run_id: str) -> Path:
@@ -19,11 +20,13 @@ def log_path(state_dir: Path, run_id: str) -> Path:
 
 
 class RunLog:
-    """Appends events to one run's log (one write per line, so writers do not interleave)."""
+    """Appends events to one run's log (one write per line, so writers do not interleave),
+    every line masked of ``secrets`` (what the run's models read with env_var(), credentials)."""
 
-    def __init__(self, path: Path, run_id: str) -> None:
+    def __init__(self, path: Path, run_id: str, secrets: Secrets | None = None) -> None:
         self.path = path
         self.run_id = run_id
+        self.secrets = secrets or Secrets()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, event: str, **fields: Any) -> None:
@@ -34,7 +37,7 @@ class RunLog:
             "event": event,
             **fields,
         }
-        line = json.dumps(record, default=str) + "\n"
+        line = self.secrets.redact(json.dumps(record, default=str)) + "\n"
         with self.path.open("a", encoding="utf-8") as out:
             out.write(line)
 

@@ -33,17 +33,22 @@ def main(argv: list[str]) -> int:
 def _run(payload: dict[str, Any], log: RunLog) -> dict[str, Any]:
     from glueform.workspace import Workspace
 
+    ws = Workspace(payload["root"], target=payload["target"], vars=payload["vars"])
     try:
-        ws = Workspace(payload["root"], target=payload["target"], vars=payload["vars"])
         job = ws.project.jobs[payload["job"]]
+        ws.validate()  # compiled first: the log then masks what the models read
+        log.secrets = ws.secrets
         step = execute_steps(ws, job, log, command=f"job {payload['run_id']}")
     except GlueformError as exc:
+        log.secrets = ws.secrets
         log.write("error", message=str(exc))
-        return {"ok": False, "error": exc.message}
+        return {"ok": False, "error": log.secrets.redact(exc.message)}
     except Exception as exc:  # a bug: say what, the log keeps it
+        log.secrets = ws.secrets
         log.write("error", message=f"{type(exc).__name__}: {exc}")
-        return {"ok": False, "error": f"internal error: {type(exc).__name__}: {exc}"}
-    return {"ok": step.ok, "error": step.error}
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return {"ok": False, "error": log.secrets.redact(message)}
+    return {"ok": step.ok, "error": log.secrets.redact(step.error) if step.error else None}
 
 
 if __name__ == "__main__":
