@@ -1,13 +1,12 @@
 """The only code that prints: a rich console for people and a JSON console for machines.
 
 Commands hand results to a console; the library itself never prints. Everything a console
-prints passes through its ``redact`` (the CLI gives it the workspace's secrets: see
-``glueform.secrets``), the last boundary before text leaves the process.
+prints is masked of its ``secrets()`` (the CLI gives it the workspace's, known once the
+project compiled: see ``glueform.secrets``), the last boundary before text leaves the process.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
@@ -16,8 +15,8 @@ if TYPE_CHECKING:
     from glueform.build.runner import NodeResult, RunResult
     from glueform.crawl.crawler import CrawlResult
     from glueform.errors import GlueformError
+    from glueform.secrets import Secrets
 
-Redact = Callable[[str], str]
 SUMMARY_ROWS = 40  # a run's table lists every node up to this many (--json lists them all)
 STATUS_STYLE = {"success": "green", "error": "bold red", "skipped": "yellow"}
 CRAWL_STYLE = {
@@ -33,14 +32,19 @@ CRAWL_STYLE = {
 class RichConsole:
     """Human output: a progress bar while running, tables after."""
 
-    def __init__(self, stream: TextIO | None = None, redact: Redact | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, secrets: Callable[[], Secrets] | None = None
+    ) -> None:
         from rich.console import Console
 
-        self.redact: Redact = redact or _unchanged
+        self.secrets = secrets or _no_secrets
         self.out = Console(file=stream or sys.stdout, highlight=False, emoji=False)
         self.err = Console(file=sys.stderr, highlight=False, emoji=False)
         self._progress: Any = None
         self._task: Any = None
+
+    def redact(self, text: str) -> str:
+        return self.secrets().redact(text)
 
     # -- run progress (the runner's Reporter) ----------------------------------------------------
 
@@ -230,9 +234,11 @@ class RichConsole:
 class JsonConsole:
     """Machine output: exactly one JSON document on stdout per command."""
 
-    def __init__(self, stream: TextIO | None = None, redact: Redact | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, secrets: Callable[[], Secrets] | None = None
+    ) -> None:
         self.stream = stream or sys.stdout
-        self.redact: Redact = redact or _unchanged
+        self.secrets = secrets or _no_secrets
 
     def run_started(self, total: int) -> None:
         pass
@@ -256,17 +262,18 @@ class JsonConsole:
         pass
 
     def data(self, payload: Any) -> None:
-        self.stream.write(self.redact(json.dumps(payload, indent=2, default=str)) + "\n")
+        self.stream.write(self.secrets().redact_json(payload, indent=2) + "\n")
 
     def event(self, kind: str, fields: dict[str, Any]) -> None:
         """Scheduler events as JSON lines (one object per line)."""
-        line = json.dumps({"event": kind, **fields}, default=str)
-        self.stream.write(self.redact(line) + "\n")
+        self.stream.write(self.secrets().redact_json({"event": kind, **fields}) + "\n")
         self.stream.flush()
 
     def error(self, exc: GlueformError) -> None:
         self.data(exc.to_dict())
 
 
-def _unchanged(text: str) -> str:
-    return text
+def _no_secrets() -> Secrets:
+    from glueform.secrets import Secrets
+
+    return Secrets()

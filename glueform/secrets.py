@@ -28,8 +28,10 @@ from urllib.parse import quote, quote_plus, unquote
 MIN_LENGTH = 4
 URL_MASK = "***"
 # names of settings and environment variables that hold credentials
+# (not PWD or OLDPWD, the shell's working folder; DB_PWD is a password)
 SECRET_NAME = re.compile(
-    r"SECRET|PASSWORD|PASSWD|PWD|TOKEN|CREDENTIAL|PRIVATE|(^|[_.])(ACCESS_?)?KEY($|[_.])", re.I
+    r"SECRET|PASSWORD|PASSWD|_PWD($|_)|TOKEN|CREDENTIAL|PRIVATE|(^|[_.])(ACCESS_?)?KEY($|[_.])",
+    re.I,
 )
 # key=value pairs of a URL's query that hold credentials (?password=..., &aws_secret_key=...)
 _QUERY_SECRET = re.compile(
@@ -115,6 +117,13 @@ class Secrets:
         if isinstance(value, list | tuple):
             return [self.redact_data(v) for v in value]
         return value
+
+    def redact_json(self, value: Any, **options: Any) -> str:
+        """``value`` as JSON (objects as their ``str``) with every string in it redacted; the
+        JSON itself stays valid whatever a secret's value (``true``, ``1234``...)."""
+        if self.labels:
+            value = self.redact_data(json.loads(json.dumps(value, default=str)))
+        return json.dumps(value, default=str, **options)
 
     def redact_error(self, exc: E) -> E:
         """A copy of a glueform error (or any exception) whose texts are redacted."""

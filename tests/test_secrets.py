@@ -173,3 +173,13 @@ def test_redaction_covers_the_forms_a_value_takes() -> None:
     assert secrets.redact(text).count("<secret: env DB_PASSWORD>") == 4
     assert "/root" not in secrets.labels  # only variables read, or named like secrets
     assert Secrets.of([("short", "ab")]).labels == {}  # too short to be a secret
+
+
+def test_json_output_stays_valid_whatever_a_secret_is(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_FLAG_TOKEN", "true")  # named like a secret, valued like JSON
+    monkeypatch.setenv("PWD", str(project))  # the shell's working folder is no secret
+    result = json.loads(cli_run("run", "-p", str(project), "--json"))
+    assert result["ok"] is True and result["nodes"]
+    assert str(project) in cli_run("compile", "-p", str(project), "--json")

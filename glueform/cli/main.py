@@ -37,18 +37,17 @@ class Context:
     def console(self) -> Any:
         from glueform.console import JsonConsole, RichConsole
 
-        return JsonConsole(redact=self.redact) if self.json else RichConsole(redact=self.redact)
+        return JsonConsole(secrets=self.secrets) if self.json else RichConsole(secrets=self.secrets)
 
-    def redact(self, text: str) -> str:
-        """Text with the secrets of the command's workspace masked (before there is one: the
-        environment's variables named like secrets)."""
+    def secrets(self) -> Any:
+        """The secrets of the command's workspace (before there is one: the environment's
+        variables named like secrets), for the console to mask."""
         import os
 
         from glueform.secrets import Secrets
 
         ws = self._workspace
-        secrets = ws.secrets if ws is not None else Secrets.from_environ(os.environ)
-        return str(secrets.redact(text))
+        return ws.secrets if ws is not None else Secrets.from_environ(os.environ)
 
 
 def local_time(ts: float | None) -> str:
@@ -143,7 +142,7 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except Exception as exc:  # a bug, or a failure glueform does not know yet
         if ctx.debug:
             raise
-        click.echo(ctx.redact(f"internal error: {type(exc).__name__}: {exc}"), err=True)
+        click.echo(ctx.secrets().redact(f"internal error: {type(exc).__name__}: {exc}"), err=True)
         click.echo("  hint: run again with --debug for the traceback, and report it", err=True)
         sys.exit(1)
     sys.exit(code or 0)

@@ -6,7 +6,6 @@ the run's log instead.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ class Lineage:
     ) -> str | None:
         """Send one event; returns an error message instead of raising."""
         event = self._event(event_type, run_id, job, inputs, outputs, at, error)
-        body = self.secrets.redact(json.dumps(event))
+        body = self.secrets.redact_json(event)
         try:
             if self.destination.startswith(("http://", "https://")):
                 import urllib.request

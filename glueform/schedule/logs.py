@@ -37,7 +37,7 @@ class RunLog:
             "event": event,
             **fields,
         }
-        line = self.secrets.redact(json.dumps(record, default=str)) + "\n"
+        line = self.secrets.redact_json(record) + "\n"
         with self.path.open("a", encoding="utf-8") as out:
             out.write(line)
 
