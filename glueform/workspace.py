@@ -109,11 +109,11 @@ class Workspace:
     @property
     def secrets(self) -> Secrets:
         """Every value that must not leave the process: what the models read with env_var(),
-        the target's credentials, and environment variables named like secrets. Best effort
+        the target's and the crawlers' credentials, variables named like secrets. Best effort
         before the project compiled (an error then is already clean of what it read)."""
         import os
 
-        from glueform.secrets import Secrets
+        from glueform.secrets import Secrets, url_secrets
 
         compiled = "_compiled" in self.__dict__
         cached = self.__dict__.get("_secrets")
@@ -124,7 +124,11 @@ class Workspace:
             target = self.target if compiled else None
         except UserError:
             target = None
-        found = (found | target.credentials()) if target is not None else found
+        if target is not None:
+            found |= target.credentials()
+            for crawler in self.project.crawlers:  # SQL targets: postgresql://me:pw@host/db
+                for url in crawler.targets:
+                    found |= url_secrets(f"crawler {crawler.name} password", url)
         self.__dict__["_secrets"] = (compiled, found)
         return found
 
