@@ -26,7 +26,7 @@ def catalog_url(kind: str, folder: Path) -> Iterator[str]:
         return
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://", 1))
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
         with engine.begin() as conn:
@@ -35,7 +35,8 @@ def catalog_url(kind: str, folder: Path) -> Iterator[str]:
         engine.dispose()
         pytest.skip(f"no PostgreSQL server at {PG_SERVER}: {type(exc).__name__}")
     try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+        server = PG_SERVER.split("?", 1)[0]  # the schema replaces any search_path given
+        yield f"{server}?options=-csearch_path%3D{schema}"
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"drop schema {schema} cascade"))
