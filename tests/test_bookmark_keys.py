@@ -52,9 +52,11 @@ def test_a_copied_project_reads_nothing_twice(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_two_checkouts_sharing_a_catalog_read_nothing_twice(tmp_path: Path, kind: str) -> None:
+def test_two_checkouts_sharing_a_catalog_read_nothing_twice(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
     warehouse = tmp_path / "shared-warehouse"
-    with catalog_url(kind, tmp_path) as url:
+    with catalog_url(kind, tmp_path, request) as url:
         config = CONFIG + f"    warehouse: '{warehouse}'\n    catalog: '{url}'\n"
         a = make(tmp_path / "a", MODELS["append"])
         (a / "glueform.yml").write_text(config)

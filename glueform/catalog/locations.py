@@ -64,13 +64,10 @@ def _within(path: Path, root: Path) -> bool:
 def files_root(pattern: str) -> str:
     """The folder a source's files are named under: its path up to the first wildcard (a single
     file's folder). File bookmarks key files by their path below it, so a moved or cloned
-    checkout finds what it has read."""
-    import glob
-
+    checkout finds what it has read; Spark reads partition folders from it (basePath)."""
     fixed: list[str] = []
-    parts = Path(pattern).parts
-    for part in parts:
-        if glob.has_magic(part):
+    for part in Path(pattern).parts:
+        if any(ch in part for ch in "*?[{"):  # glob's wildcards, and Spark's {a,b}
             break
         fixed.append(part)
     else:
