@@ -221,19 +221,16 @@ class Workspace:
         out: Path | None = None,
     ) -> Plan:
         """What a run would build and why, and the catalog changes; ``out`` saves it for apply."""
-        from glueform.catalog.bookmarks import load_bookmarks
+        from glueform.catalog.bookmarks import bookmark_roots
 
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
             plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
-            marks = load_bookmarks(catalog)
             plan = replace(
                 plan,
                 glue=tuple(self.glue_changes(catalog)),
                 crawlers=tuple(crawler_status(self.project.crawlers, catalog)),
-                roots=tuple(
-                    root_changes({k: m.root for k, m in marks.items()}, self.graph.sources)
-                ),
+                roots=tuple(root_changes(bookmark_roots(catalog), self.graph.sources)),
             )
             if out is not None:
                 write_plan(

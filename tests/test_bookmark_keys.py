@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from catalogs import KINDS, catalog_url
@@ -92,3 +93,52 @@ def test_older_bookmarks_are_migrated_to_relative_keys(tmp_path: Path) -> None:
     add_batch(copy, 1)
     assert node(run(copy))["files_read"] == 1
     assert rows(copy) == oracle(tmp_path, copy)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_schema_5_catalog_upgrades_then_the_project_moves(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """A catalog as schema 5 wrote it (absolute locations and bookmark paths, no roots) is
+    upgraded at open; the project then moves, and its next run reads only the new file."""
+    from sqlalchemy import text
+
+    with catalog_url(kind, tmp_path / "cat", request) as url:
+        (tmp_path / "cat").mkdir()
+        orig = make(tmp_path / "orig", MODELS["append"])
+        (orig / "glueform.yml").write_text(CONFIG + f"    catalog: '{url}'\n")
+        assert run(orig)["ok"]
+        add_batch(orig, 1)
+        assert run(orig)["ok"]
+        with Workspace(orig).catalog() as catalog:
+            warehouse = catalog.locations.root
+            assert warehouse is not None
+            with catalog.engine.begin() as conn:
+                _as_schema_5(conn, warehouse, str(orig / "data/events"))
+                conn.execute(text("ALTER TABLE bookmark_commits DROP COLUMN root"))
+        with Workspace(orig).catalog() as catalog:  # upgraded here
+            table = catalog.table("shop", "ev")
+            assert table is not None and str(table.location).startswith(str(warehouse))
+        moved = tmp_path / "moved"
+        subprocess.run(["mv", str(orig), str(moved)], check=True)
+        add_batch(moved, 2)
+        result = node(run(moved))
+        assert result["incremental"] is True and result["files_read"] == 1
+        assert rows(moved) == oracle(tmp_path, moved)
+
+
+def _as_schema_5(conn: Any, warehouse: Path, root: str) -> None:
+    """Rewrite a catalog's rows as schema 5 held them."""
+    s = catalog_schema
+    for table in (s.tables, s.table_versions):
+        for row in conn.execute(select(table)).mappings().all():
+            d = row["definition"]
+            if d.get("location") and not d["location"].startswith("/"):
+                keys = [c == row[c.name] for c in table.primary_key.columns]
+                d = {**d, "location": str(warehouse / d["location"])}
+                conn.execute(table.update().where(*keys).values(definition=d))
+    f = s.bookmark_files
+    for (path,) in conn.execute(select(f.c.path).distinct()).all():
+        conn.execute(f.update().where(f.c.path == path).values(path=f"{root}/{path}"))
+    m = s.meta
+    conn.execute(m.update().where(m.c.key == "schema_version").values(value="5"))

@@ -97,6 +97,15 @@ def load_bookmarks(
     return out
 
 
+def bookmark_roots(catalog: CatalogStore) -> dict[tuple[str, str], str | None]:
+    """Each bookmark's source folder as of its latest commit (what ``plan`` compares), without
+    reading the files it has read."""
+    c = s.bookmark_commits
+    query = select(c.c.node, c.c.source, c.c.root).order_by(c.c.committed_at)
+    with catalog.engine.connect() as conn:
+        return {(node, source): root for node, source, root in conn.execute(query)}
+
+
 def reset_bookmarks(catalog: CatalogStore, node: str | None = None) -> int:
     """Forget what a model (or every model) has read: its next run reads everything again and
     rebuilds its table from it. Returns how many source bookmarks were dropped."""
