@@ -36,6 +36,7 @@ from glueform.plan.builder import (
 from glueform.plan.desired import source_partitions
 from glueform.plan.saved import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
+from glueform.project.files import read_bytes
 from glueform.project.loader import input_files, select_crawlers
 
 CATALOG_FILE = "catalog.db"
@@ -88,9 +89,7 @@ class Workspace:
     def input_key(self) -> str:
         """Digest of every input file and var: the project's identity for caches and saved plans."""
         root = self.root.resolve()
-        files = [
-            part for f in input_files(root) if f.is_file() for part in (str(f), f.read_bytes())
-        ]
+        files = [part for f in input_files(root) if f.is_file() for part in (str(f), read_bytes(f))]
         return digest(__version__, self.vars, *files)
 
     @property
