@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from glueform.catalog import schema as s
-from glueform.catalog.model import CatalogTable, Partition, TableVersion
+from glueform.catalog.model import MANAGED_TABLE, CatalogTable, Partition, TableVersion
 from glueform.errors import UserError
 
 if TYPE_CHECKING:
@@ -65,7 +65,11 @@ def rollback(
             hint="it was removed by retention (keep_versions); pick a newer version "
             "(glueform catalog history)",
         )
-    commits = _bookmark_commits(catalog, name, {v.run_id for v in versions if v.run_id})
+    commits = (
+        _bookmark_commits(catalog, name, {v.run_id for v in versions if v.run_id})
+        if current.table_type == MANAGED_TABLE  # a model's output: a source has no bookmarks
+        else []
+    )
     later = [at for at in commits if at > target.created_at]
     if commits and _undone(versions, target):
         raise CatalogError(
