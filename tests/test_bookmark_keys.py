@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from catalogs import KINDS, catalog_url
-from conftest import glueform, glueform_json
+from conftest import glueform, glueform_json, write_project
 from sqlalchemy import create_engine, select
 from test_incremental import CONFIG, MODELS, add_batch, make, node, rows, run
 from test_rollback import oracle
@@ -142,3 +142,28 @@ def _as_schema_5(conn: Any, warehouse: Path, root: str) -> None:
         conn.execute(f.update().where(f.c.path == path).values(path=f"{root}/{path}"))
     m = s.meta
     conn.execute(m.update().where(m.c.key == "schema_version").values(value="5"))
+
+
+def test_a_moved_partitions_bookmark_reads_only_new_partitions(tmp_path: Path) -> None:
+    model = (
+        "{{ config(materialized='incremental', bookmark={'sources': {'raw.daily': {'partitions': true}}}) }}\n"
+        "select id, dt from {{ source('raw', 'daily') }}\n"
+    )
+    files = {
+        "glueform.yml": CONFIG,
+        "sources/raw.yml": "sources:\n  - name: raw\n    tables:\n      - name: daily\n"
+        "        path: data/daily/*/*.csv\n        format: csv\n"
+        "        columns: [{name: id, type: BIGINT}]\n"
+        "        partition_keys: [{name: dt, type: VARCHAR}]\n",
+        "data/daily/dt=d1/part.csv": "id\n1\n2\n",
+        "transforms/ev.sql": model,
+    }
+    orig = write_project(tmp_path / "orig", files)
+    assert node(run(orig))["files_read"] == 1
+    moved = tmp_path / "moved"
+    subprocess.run(["mv", str(orig), str(moved)], check=True)
+    (moved / "data/daily/dt=d2").mkdir()
+    (moved / "data/daily/dt=d2/part.csv").write_text("id\n3\n")
+    result = node(run(moved))
+    assert result["incremental"] is True and result["files_read"] == 1
+    assert rows(moved) == [(1, "d1"), (2, "d1"), (3, "d2")]
