@@ -167,3 +167,14 @@ def test_a_moved_partitions_bookmark_reads_only_new_partitions(tmp_path: Path) -
     result = node(run(moved))
     assert result["incremental"] is True and result["files_read"] == 1
     assert rows(moved) == [(1, "d1"), (2, "d1"), (3, "d2")]
+
+
+def test_a_source_path_edited_in_place_reads_nothing_twice(tmp_path: Path) -> None:
+    root = make(tmp_path / "p", MODELS["append"])
+    assert run(root)["ok"]
+    sources = root / "sources/raw.yml"
+    sources.write_text(sources.read_text().replace("data/events/*.csv", "data/*/*.csv"))
+    add_batch(root, 1)
+    result = node(run(root))
+    assert result["incremental"] is True and result["files_read"] == 1
+    assert rows(root) == oracle(tmp_path, root)

@@ -149,10 +149,20 @@ def _source_read(
     seen = previous.files if previous else {}
     root = files_root(table.location)
     # a moved or cloned checkout: its files' times are new, so a file is the same by size
-    moved = previous is not None and previous.root is not None and previous.root != root
+    before = previous.root if previous is not None else None
+    moved = before is not None and before != root
+
+    def known(path: str, key: str) -> FileMark | None:
+        """The bookmark's mark of a file: by its key, or (the source's path edited in place)
+        by its key below the folder the bookmark was made under."""
+        got = seen.get(key)
+        if got is None and moved and before is not None:
+            got = seen.get(key_under(path, before))
+        return got
+
     if mark.kind == "files":
         found = [(f, replace(f, path=key_under(f.path, root))) for f in list_files(table.location)]
-        new = [(f, k) for f, k in found if not _seen(seen.get(k.path), k, moved)]
+        new = [(f, k) for f, k in found if not _seen(known(f.path, k.path), k, moved)]
         marks = [k for _, k in (found if moved else new)]
         return SourceRead(mark, table, tuple(marks), tuple(f.path for f, _ in new), root=root)
     if not table.partition_keys:  # no folders to follow: every run would find nothing new
@@ -166,7 +176,7 @@ def _source_read(
         (p.location, FileMark(key_under(p.location, root), p.bytes or 0, 0.0))
         for p in (partitions or [])
     ]
-    new = [(d, k) for d, k in folders if k.path not in seen]
+    new = [(d, k) for d, k in folders if known(d, k.path) is None]
     paths = tuple(str(f) for d, _ in new for f in sorted(Path(d).rglob("*")) if _data(f))
     marks = [k for _, k in (folders if moved else new)]
     return SourceRead(mark, table, tuple(marks), paths, root=root)
