@@ -5,7 +5,7 @@ table model kept at ``keep_versions: 1``, then does one of the operations a user
 project and checks the invariants: every table equals a build from all of its files, and the
 original project of a copy still reads all of its rows. Every glueform call is a whole process.
 
-    python bench/copy_move_faults.py --seconds 600
+    python bench/copy_move_faults.py --seconds 600 [--glueform PATH]
 
 Prints trials and survivals per fault type, and the seconds per trial against a baseline trial
 without a fault (the same runs in one folder), measured in the same loop.
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-GLUEFORM = str(Path(sys.executable).parent / "glueform")
+GLUEFORM = [str(Path(sys.executable).parent / "glueform")]  # --glueform: another build of it
 CONFIG = "name: shop\ntargets:\n  dev:\n    engine: duckdb\n    threads: 2\n    keep_versions: 1\n"
 SOURCES = """\
 sources:
@@ -71,7 +71,7 @@ class Trial:
 
 
 def glueform(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([GLUEFORM, *args], capture_output=True, text=True, check=False)
+    return subprocess.run([*GLUEFORM, *args], capture_output=True, text=True, check=False)
 
 
 def run(root: Path) -> bool:
@@ -192,7 +192,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--glueform", help="the glueform executable to try (default: beside this Python)"
+    )
     args = parser.parse_args()
+    if args.glueform:
+        GLUEFORM[:] = [args.glueform]
     rng = random.Random(args.seed)
     stats = {name: [0, 0, 0.0] for name in FAULTS}  # trials, survived, seconds
     deadline = time.monotonic() + args.seconds
