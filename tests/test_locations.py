@@ -82,6 +82,26 @@ def test_a_copy_of_an_older_catalog_never_deletes_the_originals_data(tmp_path: P
     assert totals(orig) == totals(copy)
 
 
+def test_a_copy_deleting_a_model_keeps_the_originals_data(tmp_path: Path) -> None:
+    """The copy's older catalog names the original's folder of a model the copy removes."""
+    orig = shop(tmp_path / "orig")
+    assert glueform_json("run", "-p", str(orig))["ok"]
+    with Workspace(orig).catalog() as catalog:
+        table = catalog.table("shop", "customer_totals")
+        assert table is not None
+    absolute = CatalogStore(f"sqlite:///{orig / '.glueform' / 'catalog.db'}")
+    absolute.put_table(table, table.version)  # as an older catalog wrote it: absolute
+    absolute.close()
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(orig), str(copy)], check=True)
+    (copy / "transforms/marts/customer_totals.sql").unlink()
+    plan_file = tmp_path / "plan.json"
+    assert glueform("plan", "-p", str(copy), "--out", str(plan_file)).exit_code == 0
+    assert glueform("apply", str(plan_file), "-p", str(copy)).exit_code == 0
+    assert (orig / "warehouse/shop/customer_totals").is_dir()
+    assert totals(orig)
+
+
 def test_a_moved_project_reads_every_table(tmp_path: Path) -> None:
     orig = shop(tmp_path / "orig")
     assert glueform_json("run", "-p", str(orig))["ok"]
