@@ -77,6 +77,7 @@ def refuse_an_undone_version(tmp_path: Path, url: str) -> None:
     assert out.exit_code == 2, out.output
     assert "version 2 of shop.ev was undone by an earlier rollback" in out.output
     assert "glueform bookmarks reset ev" in out.output and "Traceback" not in out.output
+    assert "versions with their bookmarks: 1, 4" in out.output
     assert (Workspace(root).bookmarks(), rows(root)) == before
     back = glueform_json("catalog", "rollback", "shop.ev", "--to", "4", "-p", str(root))
     assert back["version"] == 4  # version 4 is current: nothing to move, nothing undone

@@ -72,11 +72,13 @@ def rollback(
     )
     later = [at for at in commits if at > target.created_at]
     if commits and _undone(versions, target):
+        kept = [v.version for v in versions if not _undone(versions, v)]
         raise CatalogError(
             f"version {target.version} of {database}.{name} was undone by an earlier rollback, "
             "and the bookmarks of its model as of then with it",
-            hint=f"roll back to a version the table went back to, or reset the model's bookmarks "
-            f"(glueform bookmarks reset {name}) so its next run rebuilds it from all its input",
+            hint=f"versions with their bookmarks: {', '.join(map(str, kept))}; or reset the "
+            f"model's bookmarks (glueform bookmarks reset {name}) so its next run rebuilds it "
+            "from all its input",
         )
     now = time.time()
     with catalog.engine.begin() as conn:
