@@ -21,6 +21,7 @@ from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, 
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
+from glueform.catalog.bookmarks import write_bookmarks
 from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
 from glueform.errors import UserError
 
@@ -168,13 +169,6 @@ class CatalogStore:
                 )
             )
 
-    def rollback(self, database: str, name: str, to_version: int) -> CatalogTable:
-        """Make an earlier version current again (as a new version, so history stays linear),
-        with its model's bookmarks as they were then (see ``catalog/rollback.py``)."""
-        from glueform.catalog.rollback import rollback
-
-        return rollback(self, database, name, to_version).table
-
     def expired_locations(self, tables: Iterable[tuple[str, str]], keep: int) -> list[str]:
         """Data folders of versions older than the newest ``keep`` of ``tables``, unless a kept
         version (say, after a rollback) still uses them. Two queries, however many tables."""
@@ -259,8 +253,6 @@ class CatalogStore:
                     )
             marks = [m for b in builds for m in b.bookmarks]
             if marks:
-                from glueform.catalog.bookmarks import write_bookmarks
-
                 write_bookmarks(conn, run_id, marks, now)
             if builds:
                 nodes = [b.state.node for b in builds]
