@@ -41,8 +41,10 @@ def three_runs(tmp_path: Path, url: str, model: str = MODELS["append"]) -> Path:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_rollback_moves_the_bookmarks_with_the_table(tmp_path: Path, kind: str) -> None:
-    with catalog_url(kind, tmp_path) as url:
+def test_rollback_moves_the_bookmarks_with_the_table(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    with catalog_url(kind, tmp_path, request) as url:
         rollback_then_run(tmp_path, url)
 
 
@@ -61,9 +63,9 @@ def rollback_then_run(tmp_path: Path, url: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_rollback_to_a_version_an_earlier_rollback_undid_is_refused(
-    tmp_path: Path, kind: str
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
 ) -> None:
-    with catalog_url(kind, tmp_path) as url:
+    with catalog_url(kind, tmp_path, request) as url:
         refuse_an_undone_version(tmp_path, url)
 
 

@@ -64,7 +64,7 @@ def partition_sets(
     out: dict[str, dict[tuple[str, ...], Partition]] = {n: {} for n in names}
     with store.engine.connect() as conn:
         for r in conn.execute(query):
-            part = _partition(r)
+            part = store.locations.read_partition(_partition(r))
             out[r.table_name][part.values] = part
     return out
 
@@ -102,12 +102,10 @@ def commit_crawl(
     p, f = s.partitions, s.crawl_folders
     with store.engine.begin() as conn:
         _ensure_databases(conn, changes.databases, now, managed=False)
-        versions = _put_tables(conn, list(changes.tables), now)
+        tables = [(store.locations.store_table(t), v) for t, v in changes.tables]
+        versions = _put_tables(conn, tables, now)
         _insert_versions(
-            conn,
-            crawl_id,
-            [(t, v) for (t, _), v in zip(changes.tables, versions, strict=True)],
-            now,
+            conn, crawl_id, [(t, v) for (t, _), v in zip(tables, versions, strict=True)], now
         )
         for database, name, expected in changes.deletes:
             _delete_table(conn, database, name, expected, hint="crawl again")
@@ -116,7 +114,10 @@ def commit_crawl(
             conn.execute(
                 p.delete().where(tuple_(p.c.database, p.c.table_name, p.c.values_key).in_(removed))
             )
-        _insert_partitions(conn, changes.partitions_added, now)
+        added = changes.partitions_added
+        _insert_partitions(
+            conn, [(db, name, store.locations.store_partition(p)) for db, name, p in added], now
+        )
         if changes.replace_folders:
             conn.execute(f.delete().where(f.c.crawler == changes.crawler))
         else:

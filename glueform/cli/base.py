@@ -131,6 +131,9 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
     try:
         code = fn(ctx, *args, **kwargs)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        closed_stdout()
     except GlueformError as exc:
         if ctx.debug:
             raise
@@ -189,3 +192,13 @@ def stop_on_sigterm() -> None:
     from glueform.build.runner import stop_on_sigterm as install
 
     install()
+
+
+def closed_stdout() -> None:
+    """The reader of our output went away (``| head``): stop quietly, as rich does (exit 1).
+    Output still buffered goes to /dev/null, so the exit prints no second error."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)

@@ -17,7 +17,7 @@ from glueform.cli import catalog as _catalog  # noqa: F401  (registers `glueform
 from glueform.cli import crawl as _crawl  # noqa: F401  (registers `glueform crawl`)
 from glueform.cli import docs as _docs  # noqa: F401  (registers `glueform docs`)
 from glueform.cli import jobs as _jobs  # noqa: F401  (registers `glueform jobs`, `runs`, `logs`, `scheduler`)
-from glueform.cli.base import Context, cli, common, selection
+from glueform.cli.base import Context, cli, closed_stdout, common, selection
 from glueform.cli.base import stop_on_sigterm as _stop_on_sigterm
 
 __all__ = ["cli", "main"]
@@ -182,7 +182,10 @@ def verify(
 
 
 def main() -> None:
-    cli(prog_name="glueform")
+    try:
+        cli(prog_name="glueform")
+    except BrokenPipeError:  # while click printed help or usage
+        closed_stdout()
 
 
 if __name__ == "__main__":
