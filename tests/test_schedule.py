@@ -23,7 +23,7 @@ from glueform.schedule import cron
 from glueform.schedule.clock import VirtualClock
 from glueform.schedule.daemon import Scheduler, SchedulerOptions
 from glueform.schedule.jobs import JobEnv, run_job
-from glueform.schedule.metrics import render
+from glueform.schedule.metrics import Snapshot, render
 from glueform.schedule.triggers import conditions_met
 
 UTC_ZONE = cron.zone("UTC")
@@ -533,12 +533,43 @@ def test_metrics_text() -> None:
             "bytes_written": None,
         },
     ]
-    text = render(summary, running=2, fired={"t": 4})
-    assert 'glueform_job_runs_total{job="a",status="SUCCEEDED"} 3' in text
-    assert 'glueform_job_runs_total{job="a",status="FAILED"} 1' in text
-    assert 'glueform_rows_written_total{job="a",status="SUCCEEDED"} 30' in text
-    assert "glueform_scheduler_running_jobs 2" in text
-    assert 'glueform_trigger_fires_total{trigger="t"} 4' in text
+    summary.append({**summary[0], "job": 'say "hi"\\n', "runs": 2})  # escaped, not broken
+    text = render(Snapshot(summary, running=2, fired={"t": 4}, nodes={"success": 7}))
+    assert 'glueform_job_runs_total{job="a",status="SUCCEEDED"} 3.0' in text
+    assert 'glueform_job_runs_total{job="a",status="FAILED"} 1.0' in text
+    assert 'glueform_rows_written_total{job="a",status="SUCCEEDED"} 30.0' in text
+    assert "glueform_scheduler_running_jobs 2.0" in text
+    assert 'glueform_trigger_fires_total{trigger="t"} 4.0' in text
+    assert "# TYPE glueform_job_runs_total counter" in text
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    parsed = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert (
+        parsed[("glueform_job_runs_total", (("job", 'say "hi"\\n'), ("status", "SUCCEEDED")))] == 2
+    )
+    assert parsed[("glueform_node_runs_total", (("status", "success"),))] == 7
+    assert ("glueform_rows_written_total", (("job", "a"), ("status", "FAILED"))) not in parsed
+
+
+def test_a_taken_metrics_port_is_a_user_error(tmp_path: Path) -> None:
+    import socket
+
+    from glueform.errors import UserError
+    from glueform.schedule import api
+
+    root = jobs_project(tmp_path, "jobs:\n  - {name: nightly, select: [one]}\n", {"one": ONE_MODEL})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serving = api.scheduler(Workspace(root), SchedulerOptions(), metrics_port=port)
+        with pytest.raises(UserError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
+            serving.__enter__()
 
 
 # -- the catalog's scheduler record, on SQLite and PostgreSQL ---------------------------------

@@ -125,9 +125,9 @@ def test_two_schedulers_run_one_job_once(tmp_path: Path) -> None:
 
         url = first.wait_for("metrics")["url"]
         text = urllib.request.urlopen(url, timeout=5).read().decode()
-        assert 'glueform_job_runs_total{job="nightly",status="SUCCEEDED"} 1' in text
-        assert "glueform_scheduler_running_jobs 0" in text
-        assert 'glueform_node_runs_total{status="success"} 1' in text
+        assert 'glueform_job_runs_total{job="nightly",status="SUCCEEDED"} 1.0' in text
+        assert "glueform_scheduler_running_jobs 0.0" in text
+        assert 'glueform_node_runs_total{status="success"} 1.0' in text
     finally:
         assert first.terminate() == 0
         assert second.terminate() == 0

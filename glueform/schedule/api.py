@@ -132,7 +132,7 @@ def scheduler(
 ) -> Iterator[Scheduler]:
     """A scheduler over the workspace's catalog, with its metrics endpoint while it lives."""
     from glueform.catalog.jobruns import JobRuns
-    from glueform.schedule.metrics import MetricsServer, render
+    from glueform.schedule.metrics import MetricsServer, Snapshot
 
     env = job_env(ws, lineage)
     with ws.catalog() as store:
@@ -143,8 +143,8 @@ def scheduler(
             try:
                 server = MetricsServer(
                     metrics_port,
-                    lambda: render(
-                        runs.summary(), len(sched.running), sched.fired, runs.node_summary()
+                    lambda: Snapshot(
+                        runs.summary(), len(sched.running), dict(sched.fired), runs.node_summary()
                     ),
                 ).start()
             except OSError as exc:
