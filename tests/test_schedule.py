@@ -502,7 +502,7 @@ def test_jobs_cli_runs_logs_and_lineage(tmp_path: Path) -> None:
     assert outcome["status"] == "SUCCEEDED" and outcome["rows_written"] == 1
     events = [json.loads(line) for line in lineage.read_text().splitlines()]
     assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
-    assert events[1]["outputs"] == [{"namespace": "shop", "name": "shop.one"}]
+    assert [(d["namespace"], d["name"]) for d in events[1]["outputs"]] == [("shop", "shop.one")]
     assert events[0]["run"]["runId"] == events[1]["run"]["runId"]
 
     runs = glueform_json("runs", "-p", str(root), "--status", "succeeded")
@@ -726,8 +726,10 @@ def test_lineage_events_posted_to_a_url() -> None:
         server.server_close()
     assert error is None
     (event,) = received
-    assert event["eventType"] == "FAIL" and event["job"] == {"namespace": "shop", "name": "nightly"}
-    assert event["inputs"] == [{"namespace": "shop", "name": "raw.orders"}]
+    assert event["eventType"] == "FAIL"
+    assert (event["job"]["namespace"], event["job"]["name"]) == ("shop", "nightly")
+    assert [(d["namespace"], d["name"]) for d in event["inputs"]] == [("shop", "raw.orders")]
+    assert event["run"]["facets"]["glueform_run"]["runId"] == "jr_1"
     assert event["run"]["facets"]["errorMessage"]["message"] == "boom"
     assert event["eventTime"] == "1970-01-01T00:00:00.000Z"
     down = Lineage(f"http://127.0.0.1:{server.server_address[1]}/", "shop").emit(
