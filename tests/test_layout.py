@@ -33,6 +33,7 @@ LAYERS = {
     "errors": set(),
     "secrets": set(),
     "fingerprint": set(),
+    "parquet": set(),  # Parquet footers: the crawler and the engines read them
     "project": {"errors", "secrets", "fingerprint"},
     "sql": {"fingerprint", "errors", "secrets"},
     # transforms/ spans the stages: compile.py reads a transform's file, runtime.py runs it
@@ -49,6 +50,7 @@ LAYERS = {
         "catalog",
         "transforms",
         "crawl",
+        "parquet",
     },
     "build": {
         "fingerprint",

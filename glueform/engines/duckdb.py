@@ -338,16 +338,13 @@ class DuckDBEngine:
 
     def _partitions(self, node: Node, location: str) -> tuple[Partition, ...]:
         """Each partition folder with its values, rows (from the Parquet footers) and bytes."""
-        files = string_literal(f"{location}/**/*.parquet", DIALECT)
-        rows = self.execute(
-            f"SELECT file_name, sum(num_rows) FROM parquet_file_metadata({files}) GROUP BY ALL"
-        )
+        from glueform.parquet import file_rows
+
         folders: dict[str, list[int]] = {}
-        for file_name, count in rows:
-            folder = str(Path(file_name).parent)
-            entry = folders.setdefault(folder, [0, 0])
-            entry[0] += int(count)
-            entry[1] += Path(file_name).stat().st_size
+        for file in sorted(Path(location).rglob("*.parquet")):
+            entry = folders.setdefault(str(file.parent), [0, 0])
+            entry[0] += file_rows(file)
+            entry[1] += file.stat().st_size
         out = []
         for folder, (count, size) in sorted(folders.items()):
             parts = Path(folder).relative_to(location).parts

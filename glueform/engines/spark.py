@@ -428,9 +428,9 @@ def _option(value: Any) -> str:
 
 
 def _footer_rows(location: Path) -> int:
-    from glueform.crawl.formats import parquet_file_rows
+    from glueform.parquet import file_rows
 
-    return sum(parquet_file_rows(f) for f in location.rglob("*.parquet"))
+    return sum(file_rows(f) for f in location.rglob("*.parquet"))
 
 
 def _partitions(location: Path, keys: tuple[str, ...]) -> tuple[Partition, ...]:
