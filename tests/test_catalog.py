@@ -28,6 +28,7 @@ from glueform.catalog import (
 )
 from glueform.catalog import schema as catalog_schema
 from glueform.catalog.locations import Locations
+from glueform.catalog.rollback import rollback
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -130,12 +131,12 @@ def test_search_databases_and_rollback(store: CatalogStore, tmp_path: Path) -> N
     assert [t.name for t in store.search("ORDER KEY")] == ["customers", "orders"]
     assert [t.name for t in store.search("all orders")] == ["orders"]
     store.put_table(table(location=str(v2)), 1)
-    restored = store.rollback("shop", "orders", 1)
+    restored = rollback(store, "shop", "orders", 1).table
     assert restored.version == 3 and restored.location == str(v1)
     with pytest.raises(CatalogError, match="has no version 9"):
-        store.rollback("shop", "orders", 9)
+        rollback(store, "shop", "orders", 9)
     with pytest.raises(CatalogError, match="no table shop.nope"):
-        store.rollback("shop", "nope", 1)
+        rollback(store, "shop", "nope", 1)
 
 
 def test_lock_is_exclusive_and_a_dead_holder_is_taken_over(store: CatalogStore) -> None:

@@ -263,6 +263,15 @@ def test_types_widen_and_conflicts_become_strings_naming_the_files() -> None:
         render(parse('STRUCT(a BIGINT, "b c" VARCHAR[])[]'))
         == 'STRUCT(a BIGINT, "b c" VARCHAR[])[]'
     )
+    for spelled in (
+        'STRUCT("x""y" MAP(VARCHAR, DECIMAL(10,2)), z TIMESTAMP WITH TIME ZONE[])',
+        "HUGEINT",
+        "FLOAT",
+        "BLOB",
+        "DATE[][]",
+    ):
+        assert render(parse(spelled)) == spelled  # the crawler's spelling survives the catalog
+    assert parse("map(text, int)") == ("MAP", "VARCHAR", "INTEGER")  # one name per type
     merged = merge(
         [
             ("a.csv", (("id", "INTEGER"), ("code", "BIGINT"))),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from glueform.catalog import schema as s
-from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark
+from glueform.catalog.model import BookmarkUpdate, FileMark
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
@@ -121,11 +121,3 @@ def reset_bookmarks(catalog: CatalogStore, node: str | None = None) -> int:
                 statement = statement.where(table.c.node == node)
             conn.execute(statement)
     return dropped
-
-
-def rewind_bookmark(catalog: CatalogStore, node: str, database: str, run_id: str) -> CatalogTable:
-    """Put a model back as of ``run_id``: its bookmarks and its table version, together (the
-    rollback of ``catalog/rollback.py``, named by the run instead of the version)."""
-    from glueform.catalog.rollback import rollback
-
-    return rollback(catalog, database, node, run_id=run_id).table

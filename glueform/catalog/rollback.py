@@ -16,16 +16,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from glueform.catalog import schema as s
 from glueform.catalog.model import MANAGED_TABLE, CatalogTable, Partition, TableVersion
+from glueform.catalog.store import (
+    CatalogError,
+    CatalogStore,
+    _insert_versions,
+    _put_tables,
+    _replace_partitions,
+)
 from glueform.errors import UserError
-
-if TYPE_CHECKING:
-    from glueform.catalog.store import CatalogStore
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,6 @@ def rollback(
     """Make a table as it was at ``to_version`` (or after run ``run_id``) current again, with
     the bookmarks of its model as they were then. Checks first, then changes everything in one
     transaction; the caller holds the run lock, so no run commits meanwhile."""
-    from glueform.catalog.store import CatalogError
-
     current = catalog.table(database, name)
     if current is None:
         raise CatalogError(
@@ -82,8 +83,6 @@ def rollback(
         )
     now = time.time()
     with catalog.engine.begin() as conn:
-        from glueform.catalog.store import _insert_versions, _put_tables, _replace_partitions
-
         if later:
             c, f = s.bookmark_commits, s.bookmark_files
             conn.execute(c.delete().where(c.c.node == name, c.c.committed_at > target.created_at))
@@ -109,8 +108,6 @@ def _target(
     to_version: int | None,
     run_id: str | None,
 ) -> TableVersion:
-    from glueform.catalog.store import CatalogError
-
     if run_id is not None:
         written = [v for v in versions if v.run_id == run_id]
         if not written:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, 
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
+from glueform.catalog.bookmarks import write_bookmarks
 from glueform.catalog.locations import Locations
 from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
 from glueform.errors import UserError
@@ -99,13 +100,7 @@ class CatalogStore:
 
     def ensure_databases(self, names: Iterable[str]) -> None:
         with self.engine.begin() as conn:
-            have = set(conn.execute(select(s.databases.c.name)).scalars())
-            for name in sorted(set(names) - have):
-                conn.execute(
-                    insert(s.databases).values(
-                        name=name, description="", managed=True, created_at=time.time()
-                    )
-                )
+            _ensure_databases(conn, names, time.time(), managed=True)
 
     def databases(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -173,31 +168,13 @@ class CatalogStore:
 
     def delete_table(self, database: str, name: str, expected_version: int) -> None:
         """Remove a table, its versions, partitions and build state (only at the version read)."""
-        t = s.tables
         with self.engine.begin() as conn:
-            result = conn.execute(
-                t.delete().where(
-                    t.c.database == database, t.c.name == name, t.c.version == expected_version
-                )
-            )
-            if result.rowcount != 1:
-                raise StaleVersionError(f"{database}.{name} changed meanwhile", hint="plan again")
-            for table, col in ((s.table_versions, "name"), (s.partitions, "table_name")):
-                conn.execute(
-                    table.delete().where(table.c.database == database, table.c[col] == name)
-                )
+            _delete_table(conn, database, name, expected_version, hint="plan again")
             conn.execute(
                 s.node_state.delete().where(
                     s.node_state.c.database == database, s.node_state.c.node == name
                 )
             )
-
-    def rollback(self, database: str, name: str, to_version: int) -> CatalogTable:
-        """Make an earlier version current again (as a new version, so history stays linear),
-        with its model's bookmarks as they were then (see ``catalog/rollback.py``)."""
-        from glueform.catalog.rollback import rollback
-
-        return rollback(self, database, name, to_version).table
 
     def expired_locations(self, tables: Iterable[tuple[str, str]], keep: int) -> list[str]:
         """Data folders of versions older than the newest ``keep`` of ``tables``, unless a kept
@@ -238,12 +215,7 @@ class CatalogStore:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(p.c.values_key)).all()
-        return [
-            self.locations.read_partition(
-                Partition(tuple(_json(r.partition_values)), r.location, r.rows, r.bytes)
-            )
-            for r in rows
-        ]
+        return [self.locations.read_partition(_partition(r)) for r in rows]
 
     def replace_partitions(self, database: str, name: str, parts: Iterable[Partition]) -> None:
         with self.engine.begin() as conn:
@@ -292,8 +264,6 @@ class CatalogStore:
                     _replace_partitions(conn, build.state.database, build.state.node, parts, now)
             marks = [m for b in builds for m in b.bookmarks]
             if marks:
-                from glueform.catalog.bookmarks import write_bookmarks
-
                 write_bookmarks(conn, run_id, marks, now)
             if builds:
                 nodes = [b.state.node for b in builds]
@@ -469,13 +439,46 @@ def _replace_partitions(
 ) -> None:
     p = s.partitions
     conn.execute(p.delete().where(p.c.database == database, p.c.table_name == name))
+    _insert_partitions(conn, [(database, name, part) for part in parts], now)
+
+
+def _insert_partitions(conn: Any, parts: Iterable[tuple[str, str, Partition]], now: float) -> None:
+    """Add partitions, each as (database, table name, partition)."""
     values = [
         {"database": database, "table_name": name, "values_key": json.dumps(list(part.values)), "partition_values": list(part.values),
          "location": part.location, "rows": part.rows, "bytes": part.bytes, "created_at": now}
-        for part in parts
+        for database, name, part in parts
     ]  # fmt: skip
     if values:
-        conn.execute(insert(p), values)
+        conn.execute(insert(s.partitions), values)
+
+
+def _partition(row: Any) -> Partition:
+    """A partition from a row with partition_values, location, rows and bytes."""
+    return Partition(tuple(_json(row.partition_values)), row.location, row.rows, row.bytes)
+
+
+def _ensure_databases(conn: Any, names: Iterable[str], now: float, managed: bool) -> None:
+    """Create the databases that do not exist yet (``managed``: created by the project)."""
+    have = set(conn.execute(select(s.databases.c.name)).scalars())
+    for name in sorted(set(names) - have):
+        conn.execute(
+            insert(s.databases).values(name=name, description="", managed=managed, created_at=now)
+        )
+
+
+def _delete_table(conn: Any, database: str, name: str, expected_version: int, hint: str) -> None:
+    """Remove a table with its versions and partitions, only at the version read."""
+    t = s.tables
+    result = conn.execute(
+        t.delete().where(
+            t.c.database == database, t.c.name == name, t.c.version == expected_version
+        )
+    )
+    if result.rowcount != 1:
+        raise StaleVersionError(f"{database}.{name} changed meanwhile", hint=hint)
+    for table, col in ((s.table_versions, "name"), (s.partitions, "table_name")):
+        conn.execute(table.delete().where(table.c.database == database, table.c[col] == name))
 
 
 def _insert_versions(

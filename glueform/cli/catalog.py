@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from glueform.cli.main import Context, cli, common, local_time
+from glueform.cli.base import Context, cli, common, local_time
 
 
 def _split(qualified: str) -> tuple[str, str]:
