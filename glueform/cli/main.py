@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from glueform import __version__
+from glueform.console import count
 
 
 class Context:
@@ -51,10 +52,10 @@ class Context:
 
 
 def local_time(ts: float | None) -> str:
-    """A catalog timestamp as the user's wall clock (empty when there is none)."""
+    """A catalog timestamp as the user's wall clock, with its zone (empty when there is none)."""
     import time
 
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(ts))
 
 
 def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
@@ -200,7 +201,9 @@ def init(directory: str, name: str | None) -> None:
     except GlueformError as exc:
         ctx.console().error(exc)
         sys.exit(exc.exit_code)
-    click.echo(f"created {len(written)} files in {directory}; next: glueform run -p {directory}")
+    click.echo(
+        f"created {count(len(written), 'file')} in {directory}; next: glueform run -p {directory}"
+    )
 
 
 @cli.command()
@@ -232,7 +235,7 @@ def compile_(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) ->
     paths = ctx.workspace().compile(select, exclude)
     console = ctx.console()
     console.data([str(p) for p in paths])
-    console.markup(f"compiled {len(paths)} models into target/compiled/")
+    console.markup(f"compiled {count(len(paths), 'model')} into target/compiled/")
     return 0
 
 
@@ -246,7 +249,12 @@ def ls(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) -> int:
     columns = ["name", "materialized", "database", "tags", "path"]
     rows = [[n.name, n.materialized, n.database, list(n.tags), n.rel_path] for n in nodes]
     console.data([dict(zip(columns, row, strict=True)) for row in rows])
-    console.table(f"{len(rows)} models", columns, [[*r[:3], ", ".join(r[3]), r[4]] for r in rows])
+    console.table(
+        count(len(rows), "model"),
+        columns,
+        [[*r[:3], ", ".join(r[3]), r[4]] for r in rows],
+        empty="no model matches; glueform ls without -s/--exclude lists them all",
+    )
     return 0
 
 

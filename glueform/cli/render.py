@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glueform.console import count
 from glueform.plan.builder import Plan, TableChange
 
 SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -14,7 +15,8 @@ def render_plan(console: Any, plan: Plan) -> None:
     console.data(plan.to_dict())
     _crawler_lines(console, plan)
     if not plan.has_changes:
-        console.markup(f"No changes. {len(plan.changes)} models are up to date.")
+        n = len(plan.changes)
+        console.markup(f"No changes. {count(n, 'model')} {'is' if n == 1 else 'are'} up to date.")
         return
     if plan.tables:
         console.markup("[bold]Catalog[/]")
