@@ -25,7 +25,14 @@ from glueform.compile.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
 from glueform.fingerprint import digest
 from glueform.plan.apply import apply_table_changes
-from glueform.plan.builder import Plan, TableChange, build_plan, crawler_status, source_changes
+from glueform.plan.builder import (
+    Plan,
+    TableChange,
+    build_plan,
+    crawler_status,
+    root_changes,
+    source_changes,
+)
 from glueform.plan.desired import source_partitions
 from glueform.plan.saved import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
@@ -195,10 +202,11 @@ class Workspace:
         from glueform.catalog.store import CatalogStore
 
         target = self.target
+        root = None if "://" in target.warehouse else self._warehouse()
         store = (
-            CatalogStore(target.catalog)
+            CatalogStore(target.catalog, root)
             if target.catalog
-            else CatalogStore.for_path(target.state_dir / CATALOG_FILE)
+            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, root)
         )
         try:
             yield store
@@ -212,13 +220,19 @@ class Workspace:
         out: Path | None = None,
     ) -> Plan:
         """What a run would build and why, and the catalog changes; ``out`` saves it for apply."""
+        from glueform.catalog.bookmarks import load_bookmarks
+
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
             plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
+            marks = load_bookmarks(catalog)
             plan = replace(
                 plan,
                 glue=tuple(self.glue_changes(catalog)),
                 crawlers=tuple(crawler_status(self.project.crawlers, catalog)),
+                roots=tuple(
+                    root_changes({k: m.root for k, m in marks.items()}, self.graph.sources)
+                ),
             )
             if out is not None:
                 write_plan(

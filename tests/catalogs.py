@@ -1,8 +1,7 @@
 """A catalog URL on SQLite or PostgreSQL for a test: the same test runs on both stores.
 
-PostgreSQL gets a schema of its own per use (other suites share the database), dropped after.
-The server is the session's (conftest's `postgres_url`: a running one, else one started for the
-tests); tests take the `catalog_url` fixture, which passes it.
+PostgreSQL (the session's server, see ``postgres_url`` in conftest.py) gets a schema of its own
+per use, dropped after: other tests and suites share its database.
 """
 
 from __future__ import annotations
@@ -12,20 +11,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 KINDS = ["sqlite", "postgresql"]
 
 
 @contextmanager
-def catalog_url(kind: str, folder: Path, server: str | None = None) -> Iterator[str]:
-    """A URL of an empty catalog: a SQLite file in ``folder``, or a fresh PostgreSQL schema on
-    ``server`` (the session's PostgreSQL URL)."""
+def catalog_url(kind: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A URL of an empty catalog: a SQLite file in ``folder``, or a fresh PostgreSQL schema."""
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'catalog.db'}"
         return
-    assert server, "the PostgreSQL half takes the session's server: use the catalog_url fixture"
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(server.replace("postgresql://", "postgresql+psycopg://"))
+    server = str(request.getfixturevalue("postgres_url")).split("?", 1)[0]
+    engine = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1))
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with engine.begin() as conn:
         conn.execute(text(f"create schema {schema}"))

@@ -160,18 +160,6 @@ def fresh_postgres(postgres_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def catalog_url(request: pytest.FixtureRequest) -> Any:
-    """``catalog_url(kind, folder)``: tests/catalogs.py's empty catalog, on the session's server."""
-    import catalogs
-
-    def make(kind: str, folder: Path) -> Any:
-        server = request.getfixturevalue("postgres_url") if kind == "postgresql" else None
-        return catalogs.catalog_url(kind, folder, server)
-
-    return make
-
-
 @pytest.fixture(scope="session")
 def mariadb_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A MariaDB server's SQLAlchemy URL (root, no password) with a `test` database."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalogs import KINDS
+from catalogs import KINDS, catalog_url
 from conftest import glueform, glueform_json
 from test_incremental import CONFIG, MODELS, add_batch, csv, make, node, rows, run
 
@@ -42,9 +42,9 @@ def three_runs(tmp_path: Path, url: str, model: str = MODELS["append"]) -> Path:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_rollback_moves_the_bookmarks_with_the_table(
-    tmp_path: Path, kind: str, catalog_url: Any
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
 ) -> None:
-    with catalog_url(kind, tmp_path) as url:
+    with catalog_url(kind, tmp_path, request) as url:
         rollback_then_run(tmp_path, url)
 
 
@@ -63,9 +63,9 @@ def rollback_then_run(tmp_path: Path, url: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_rollback_to_a_version_an_earlier_rollback_undid_is_refused(
-    tmp_path: Path, kind: str, catalog_url: Any
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
 ) -> None:
-    with catalog_url(kind, tmp_path) as url:
+    with catalog_url(kind, tmp_path, request) as url:
         refuse_an_undone_version(tmp_path, url)
 
 
