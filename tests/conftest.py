@@ -151,12 +151,12 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_postgres(postgres_url: str, tmp_path: Path) -> Iterator[str]:
+def fresh_postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty PostgreSQL catalog's URL: a schema of its own (tests and test processes share
     the server), dropped after the test."""
     import catalogs
 
-    with catalogs.catalog_url("postgresql", tmp_path, postgres_url) as url:
+    with catalogs.catalog_url("postgresql", tmp_path, request) as url:
         yield url
 
 
