@@ -93,6 +93,10 @@ def common(json_flag: bool = False) -> Callable[[Callable[..., Any]], Callable[.
             ctx.target = target or ctx.target
             ctx.vars.update(_parse_vars(var))
             ctx.debug = ctx.debug or debug
+            if ctx.debug:  # the Spark engine then leaves the JVM's output on the terminal
+                import os
+
+                os.environ["GLUEFORM_DEBUG"] = "1"
             if json_flag:
                 ctx.json = kwargs.pop("as_json")
             return _guarded(ctx, fn, *args, **kwargs)
@@ -221,8 +225,8 @@ def validate(ctx: Context) -> int:
     }
     ctx.console().data(summary)
     ctx.console().markup(
-        f"[green]ok[/]: {summary['models']} models, {summary['sources']} sources, "
-        f"{summary['jobs']} jobs, {summary['triggers']} triggers"
+        "[green]ok[/]: "
+        + ", ".join(count(summary[k], k[:-1]) for k in ("models", "sources", "jobs", "triggers"))
     )
     return 0
 
