@@ -29,6 +29,35 @@ CRAWL_STYLE = {
 }
 
 
+def count(n: int, noun: str, nouns: str | None = None) -> str:
+    """``1 model``, ``2 models``, ``1,204 files``: one way to say how many, in every command."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def number(value: Any) -> str:
+    """Integers with thousands separators, like every count glueform prints; others as given."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    return f"{value:,}"
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds in the unit they were most likely written in: ``2h``, ``90m``, ``45s``, ``1.5s``."""
+    if seconds is None:
+        return ""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def _cell(value: Any) -> Any:
+    """A table cell: markup given as rich Text stays, anything else is shown literally."""
+    from rich.text import Text
+
+    return value if isinstance(value, Text) else Text(number(value))
+
+
 class RichConsole:
     """Human output: a progress bar while running, tables after."""
 
@@ -77,7 +106,7 @@ class RichConsole:
 
     def run_result(self, result: RunResult) -> None:
         from rich.markup import escape
-        from rich.table import Table
+        from rich.text import Text
 
         if self._progress is not None:
             self._progress.stop()
@@ -90,24 +119,22 @@ class RichConsole:
             shown = unusual + slowest
         title = f"run {result.run_id}"
         if len(shown) < len(result.results):
-            title += f" ({len(shown)} of {len(result.results)} nodes: any not built, the slowest)"
-        table = Table(title=title, title_justify="left")
-        for col, justify in (
-            ("node", "left"),
-            ("kind", "left"),
-            ("status", "left"),
-            ("rows", "right"),
-            ("seconds", "right"),
-        ):
-            table.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for r in shown:
-            style = STATUS_STYLE.get(r.status, "")
-            rows = "" if r.rows is None else f"{r.rows:,}"
-            table.add_row(
-                self.redact(r.name), r.materialized, f"[{style}]{r.status}[/]", rows,
-                f"{r.seconds:.2f}",
-            )  # fmt: skip
-        self.out.print(table)
+            title += f" ({len(shown):,} of {count(len(result.results), 'node')}: any not built, the slowest)"
+        self._grid(
+            title,
+            ["node", "kind", "status", "rows", "seconds"],
+            [
+                [
+                    self.redact(r.name),
+                    r.materialized,
+                    Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                    r.rows,
+                    f"{r.seconds:.2f}",
+                ]
+                for r in shown
+            ],  # fmt: skip
+            right={"rows", "seconds"},
+        )
         for r in result.results:  # incremental models: what the run read and added
             if r.status == "success" and r.incremental is not None:
                 how = "increment" if r.incremental else "full build"
@@ -133,28 +160,27 @@ class RichConsole:
 
     def crawl_results(self, results: list[CrawlResult]) -> None:
         from rich.markup import escape
-        from rich.table import Table
+        from rich.text import Text
 
         for r in results:
             mode = " (dry run: nothing written)" if r.dry_run else ""
             kind = "incremental " if r.incremental else ""
-            table = Table(
-                title=f"{kind}crawl {r.crawler} -> {r.database}{mode}", title_justify="left"
+            self._grid(
+                f"{kind}crawl {r.crawler} -> {r.database}{mode}",
+                ["table", "action", "format", "columns", "partitions +/-", "location"],
+                [
+                    [
+                        t.name,
+                        Text(t.action, style=CRAWL_STYLE.get(t.action, "default")),
+                        t.format,
+                        t.columns,
+                        f"+{t.partitions_added:,} -{t.partitions_removed:,}",
+                        self.redact(t.location),
+                    ]
+                    for t in r.tables
+                ],  # fmt: skip
+                right={"columns"},
             )
-            for col in ("table", "action", "format", "columns", "partitions +/-", "location"):
-                table.add_column(col)
-            for t in r.tables:
-                style = CRAWL_STYLE.get(t.action, "default")
-                parts = f"+{t.partitions_added} -{t.partitions_removed}"
-                table.add_row(
-                    t.name,
-                    f"[{style}]{t.action}[/]",
-                    t.format,
-                    str(t.columns),
-                    parts,
-                    escape(self.redact(t.location)),
-                )
-            self.out.print(table)
             for t in r.tables:
                 for change in t.changes if t.action != "created" else ():
                     self.out.print(f"  {t.name}: {escape(self.redact(change))}", soft_wrap=True)
@@ -183,15 +209,55 @@ class RichConsole:
                 f"in {r.seconds:.2f}s ({rate:,.0f} files/s)"
             )
 
-    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def table(
+        self,
+        title: str,
+        columns: list[str],
+        rows: list[list[Any]],
+        empty: str | None = None,
+        right: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """A titled table; with no rows, the title and ``empty`` (what to do to get some)."""
+        if not rows:
+            self.out.print(self.redact(title), markup=False, soft_wrap=True)
+            if empty:
+                self.err.print(f"  [cyan]hint[/]: {self.redact(empty)}", soft_wrap=True)
+            return
+        cells = [[None if v is None else self.redact(number(v)) for v in row] for row in rows]
+        self._grid(title, columns, cells, right)
+
+    def _grid(
+        self,
+        title: str,
+        columns: list[str],
+        rows: list[list[Any]],
+        right: set[str] | frozenset[str],
+    ) -> None:
+        """On a terminal a rich table that folds long cells (never cuts them); elsewhere (a pipe,
+        a file) plain aligned columns, every value whole, so ids and paths can be copied."""
+        from rich.cells import cell_len
         from rich.table import Table
 
-        table = Table(title=title, title_justify="left")
-        for col in columns:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*("" if v is None else self.redact(str(v)) for v in row))
-        self.out.print(table)
+        cells = [[_cell(v) for v in row] for row in rows]
+        if self.out.is_terminal:
+            table = Table(title=title, title_justify="left")
+            for col in columns:
+                table.add_column(col, justify="right" if col in right else "left", overflow="fold")
+            for row in cells:
+                table.add_row(*row)
+            self.out.print(table)
+            return
+        texts = [columns, *([c.plain for c in row] for row in cells)]
+        widths = [max(cell_len(t[i]) for t in texts) for i in range(len(columns))]
+        lines = [title]
+        for t in texts:
+            gaps = [" " * (w - cell_len(v)) for v, w in zip(t, widths, strict=True)]
+            padded = [
+                gap + v if col in right else v + gap
+                for v, gap, col in zip(t, gaps, columns, strict=True)
+            ]
+            lines.append("  ".join(padded).rstrip())
+        self.out.file.write("\n".join(lines) + "\n")
 
     def lines(self, lines: list[str]) -> None:
         for line in lines:
@@ -252,7 +318,14 @@ class JsonConsole:
     def crawl_results(self, results: list[CrawlResult]) -> None:
         self.data([r.to_dict() for r in results])
 
-    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def table(
+        self,
+        title: str,
+        columns: list[str],
+        rows: list[list[Any]],
+        empty: str | None = None,
+        right: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         pass
 
     def lines(self, lines: list[str]) -> None:

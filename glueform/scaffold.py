@@ -10,6 +10,25 @@ from pathlib import Path
 from glueform.errors import UserError
 
 NAME_PLACEHOLDER = "__PROJECT_NAME__"
+# the schema of each kind of YAML file, by its first folder (glueform.yml: the project's)
+SCHEMA_BY_FOLDER = {
+    "sources": "sources",
+    "transforms": "transforms",
+    "jobs": "jobs",
+    "crawlers": "crawlers",
+}
+
+
+def schema_line(rel: Path) -> str | None:
+    """The ``# yaml-language-server: $schema=...`` line for a project file (None: not YAML),
+    pointing at the installed schema files, so an editor checks and completes it offline."""
+    if rel.suffix not in (".yml", ".yaml"):
+        return None
+    kind = "project" if rel.parts == ("glueform.yml",) else SCHEMA_BY_FOLDER.get(rel.parts[0])
+    if kind is None:
+        return None
+    schema = Path(str(resources.files("glueform.schemas") / f"{kind}.schema.json")).resolve()
+    return f"# yaml-language-server: $schema={schema.as_uri()}"
 
 
 def create_project(directory: Path, name: str | None = None) -> list[Path]:
@@ -25,6 +44,10 @@ def create_project(directory: Path, name: str | None = None) -> list[Path]:
         )
     written: list[Path] = []
     _copy(resources.files("glueform.templates") / "init", directory, name, written)
+    for path in written:
+        line = schema_line(path.relative_to(directory))
+        if line is not None:
+            path.write_text(f"{line}\n{path.read_text(encoding='utf-8')}", encoding="utf-8")
     return written
 
 

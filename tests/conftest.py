@@ -151,16 +151,13 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_postgres(postgres_url: str) -> str:
-    """The PostgreSQL URL, with no catalog tables left by an earlier test."""
-    from sqlalchemy import create_engine
+def fresh_postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL catalog's URL: a schema of its own (tests and test processes share
+    the server), dropped after the test."""
+    import catalogs
 
-    from glueform.catalog import schema as catalog_schema
-
-    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
-    catalog_schema.metadata.drop_all(engine)
-    engine.dispose()
-    return postgres_url
+    with catalogs.catalog_url("postgresql", tmp_path, request) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -309,6 +309,13 @@ class CatalogStore:
             )
         return [dict(r) for r in rows]
 
+    def run_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of transform runs that start with ``prefix`` (a user may type only the start)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = select(s.runs.c.id).where(s.runs.c.id.like(pattern, escape="\\")).limit(limit)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
     def node_runs(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The node records of the given runs (what each built, its status, rows and seconds)."""
         query = select(s.node_runs).where(s.node_runs.c.run_id.in_(list(run_ids)))

@@ -52,10 +52,10 @@ class Context:
 
 
 def local_time(ts: float | None) -> str:
-    """A catalog timestamp as the user's wall clock (empty when there is none)."""
+    """A catalog timestamp as the user's wall clock, with its zone (empty when there is none)."""
     import time
 
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(ts))
 
 
 def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
@@ -93,6 +93,10 @@ def common(json_flag: bool = False) -> Callable[[Callable[..., Any]], Callable[.
             ctx.target = target or ctx.target
             ctx.vars.update(_parse_vars(var))
             ctx.debug = ctx.debug or debug
+            if ctx.debug:  # the Spark engine then leaves the JVM's output on the terminal
+                import os
+
+                os.environ["GLUEFORM_DEBUG"] = "1"
             if json_flag:
                 ctx.json = kwargs.pop("as_json")
             return _guarded(ctx, fn, *args, **kwargs)

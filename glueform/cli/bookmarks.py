@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from glueform.cli.base import Context, cli, common
+from glueform.cli.base import Context, cli, common, local_time
+from glueform.console import count
 
 
 @cli.group()
@@ -26,14 +25,19 @@ def show(ctx: Context) -> int:
             m["node"],
             m["source"],
             m["kind"],
-            m["watermark"] if m["kind"] == "column" else f"{m['files']:,}",
+            m["watermark"] if m["kind"] == "column" else m["files"],
             m["run_id"],
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m["committed_at"])),
+            local_time(m["committed_at"]),
         ]
         for m in marks
     ]
     columns = ["model", "source", "kind", "files / watermark", "last run", "committed"]
-    console.table(f"{len(rows)} bookmarks", columns, rows)
+    console.table(
+        count(len(rows), "bookmark"),
+        columns,
+        rows,
+        empty="an incremental model or a job with a bookmark sets one on its first run",
+    )
     return 0
 
 
@@ -46,7 +50,7 @@ def reset(ctx: Context, name: str | None) -> int:
     dropped = ctx.workspace().reset_bookmarks(name)
     console = ctx.console()
     console.data({"reset": name or "all", "bookmarks": dropped})
-    console.markup(f"reset {dropped} bookmark(s) of {name or 'every model'}")
+    console.markup(f"reset {count(dropped, 'bookmark')} of {name or 'every model'}")
     return 0
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from glueform.cli.base import Context, cli, common, local_time
+from glueform.console import count
 
 
 def _split(qualified: str) -> tuple[str, str]:
@@ -65,12 +66,14 @@ def ls(ctx: Context, database: str | None) -> int:
         ]
     )
     console.table(
-        f"{len(tables)} tables",
+        count(len(tables), "table"),
         ["table", "type", "version", "columns", "updated"],
         [
             [t.key, t.table_type, t.version, len(t.columns), local_time(t.updated_at)]
             for t in tables
         ],
+        empty="glueform run builds the models' tables; glueform crawl catalogs the crawlers' data",
+        right={"version", "columns"},
     )
     return 0
 
@@ -118,9 +121,11 @@ def partitions(ctx: Context, table: str) -> int:
         ]
     )
     console.table(
-        f"{len(parts)} partitions of {found.key}",
+        f"{count(len(parts), 'partition')} of {found.key}",
         ["values", "location", "rows"],
         [["/".join(p.values), p.location, p.rows] for p in parts],
+        empty="the table has no partition keys, or no partition was added yet",
+        right={"rows"},
     )
     return 0
 
@@ -180,9 +185,10 @@ def search(ctx: Context, text: str) -> int:
         ]
     )
     console.table(
-        f"{len(found)} tables match '{text}'",
+        f"{count(len(found), 'table')} match '{text}'",
         ["table", "type", "matching columns"],
         [[t.key, t.table_type, ", ".join(m)] for t, m in zip(found, matches, strict=True)],
+        empty="search looks in table names, descriptions, column names and comments",
     )
     return 0
 
@@ -207,7 +213,7 @@ def rollback(ctx: Context, table: str, to_version: int) -> int:
     )
     if done.undone_commits:
         console.markup(
-            f"its bookmarks went back too ({done.undone_commits} later commit(s) undone): "
+            f"its bookmarks went back too ({count(done.undone_commits, 'later commit')} undone): "
             "the next run reads again what the undone runs had read"
         )
     return 0

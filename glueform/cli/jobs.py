@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from glueform.cli.base import Context, cli, common, local_time
+from glueform.console import count, duration
 
 STATES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "COMPLETED"]
 lineage_option = click.option(
@@ -36,10 +37,13 @@ def jobs_ls(ctx: Context) -> int:
     columns = ["name", "runs", "triggers", "next run", "timeout", "retries"]
     table = [
         [r["name"], " ".join([*(f"crawl:{c}" for c in r["crawlers"]), *r["select"]]), ", ".join(r["triggers"]),
-         local_time(r["next_run"]), "" if r["timeout"] is None else f"{r['timeout']:g}s", r["max_retries"]]
+         local_time(r["next_run"]), duration(r["timeout"]), r["max_retries"]]
         for r in rows
     ]  # fmt: skip
-    console.table(f"{len(rows)} jobs", columns, table)
+    console.table(
+        count(len(rows), "job"), columns, table, right={"retries"},
+        empty="define jobs in jobs/*.yml (README: Jobs and the scheduler)",
+    )  # fmt: skip
     return 0
 
 
@@ -58,7 +62,7 @@ def jobs_run(ctx: Context, name: str, lineage: str | None) -> int:
     console.data(outcome.to_dict())
     style = "green" if outcome.status == "SUCCEEDED" else "red"
     console.markup(
-        f"job {name}: [{style}]{outcome.status}[/] after {outcome.attempts} attempt(s), run {outcome.run_id}"
+        f"job {name}: [{style}]{outcome.status}[/] after {count(outcome.attempts, 'attempt')}, run {outcome.run_id}"
     )
     if outcome.error:
         console.lines([f"  {outcome.error}"])
@@ -103,21 +107,26 @@ def runs(ctx: Context, job: str | None, status: str | None, limit: int, workflow
         flows = api.list_workflow_runs(ctx.workspace(), status, limit)
         console.data(flows)
         console.table(
-            f"{len(flows)} workflow runs",
+            count(len(flows), "workflow run"),
             ["run id", "workflow", "status", "trigger", "started", "finished", "job runs"],
             [[f["id"], f["workflow"], f["status"], f["trigger"], local_time(f["started_at"]), local_time(f["finished_at"]),
               ", ".join(f"{k} {v}" for k, v in f["statistics"].items())] for f in flows],
+            empty="a workflow runs when one of its triggers fires (glueform jobs trigger NAME)",
         )  # fmt: skip
         return 0
     rows = api.list_runs(ctx.workspace(), job, status, limit)
     console.data(rows)
     columns = ["run id", "job", "status", "trigger", "started", "seconds", "rows", "bytes", "error"]
     table = [
-        [r["id"], r["job"], r["status"], r["trigger"], local_time(r["started_at"]), r["seconds"],
-         r["rows_written"], r["bytes_written"], (r["error"] or "")[:60]]
+        [r["id"], r["job"], r["status"], r["trigger"], local_time(r["started_at"]),
+         None if r["seconds"] is None else f"{r['seconds']:.2f}",
+         r["rows_written"], r["bytes_written"], r["error"] or ""]
         for r in rows
     ]  # fmt: skip
-    console.table(f"{len(rows)} runs", columns, table)
+    console.table(
+        count(len(rows), "run"), columns, table, right={"seconds", "rows", "bytes"},
+        empty="run a job with glueform jobs run NAME, or start glueform scheduler",
+    )  # fmt: skip
     return 0
 
 

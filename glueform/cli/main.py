@@ -19,6 +19,7 @@ from glueform.cli import docs as _docs  # noqa: F401  (registers `glueform docs`
 from glueform.cli import jobs as _jobs  # noqa: F401  (registers `glueform jobs`, `runs`, `logs`, `scheduler`)
 from glueform.cli.base import Context, cli, closed_stdout, common, selection
 from glueform.cli.base import stop_on_sigterm as _stop_on_sigterm
+from glueform.console import count
 
 __all__ = ["cli", "main"]
 
@@ -37,7 +38,9 @@ def init(directory: str, name: str | None) -> None:
     except GlueformError as exc:
         ctx.console().error(exc)
         sys.exit(exc.exit_code)
-    click.echo(f"created {len(written)} files in {directory}; next: glueform run -p {directory}")
+    click.echo(
+        f"created {count(len(written), 'file')} in {directory}; next: glueform run -p {directory}"
+    )
 
 
 @cli.command()
@@ -55,8 +58,8 @@ def validate(ctx: Context) -> int:
     }
     ctx.console().data(summary)
     ctx.console().markup(
-        f"[green]ok[/]: {summary['models']} models, {summary['sources']} sources, "
-        f"{summary['jobs']} jobs, {summary['triggers']} triggers"
+        "[green]ok[/]: "
+        + ", ".join(count(summary[k], k[:-1]) for k in ("models", "sources", "jobs", "triggers"))
     )
     return 0
 
@@ -69,7 +72,7 @@ def compile_(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) ->
     paths = ctx.workspace().compile(select, exclude)
     console = ctx.console()
     console.data([str(p) for p in paths])
-    console.markup(f"compiled {len(paths)} models into target/compiled/")
+    console.markup(f"compiled {count(len(paths), 'model')} into target/compiled/")
     return 0
 
 
@@ -83,7 +86,12 @@ def ls(ctx: Context, select: tuple[str, ...], exclude: tuple[str, ...]) -> int:
     columns = ["name", "materialized", "database", "tags", "path"]
     rows = [[n.name, n.materialized, n.database, list(n.tags), n.rel_path] for n in nodes]
     console.data([dict(zip(columns, row, strict=True)) for row in rows])
-    console.table(f"{len(rows)} models", columns, [[*r[:3], ", ".join(r[3]), r[4]] for r in rows])
+    console.table(
+        count(len(rows), "model"),
+        columns,
+        [[*r[:3], ", ".join(r[3]), r[4]] for r in rows],
+        empty="no model matches; glueform ls without -s/--exclude lists them all",
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glueform.console import count
 from glueform.plan.builder import Plan, TableChange
 
 SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -18,7 +19,8 @@ def render_plan(console: Any, plan: Plan) -> None:
         for root in plan.roots:
             console.markup(f"  [yellow]~ {root.node} <- {root.source}[/]  [dim]{root.meaning}[/]")
     if not plan.has_changes:
-        console.markup(f"No changes. {len(plan.changes)} models are up to date.")
+        n = len(plan.changes)
+        console.markup(f"No changes. {count(n, 'model')} {'is' if n == 1 else 'are'} up to date.")
         return
     if plan.tables:
         console.markup("[bold]Catalog[/]")

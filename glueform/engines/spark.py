@@ -296,13 +296,15 @@ def spark_session(target: Target, project_root: Path) -> Any:
     builder = builder.config("spark.sql.session.timeZone", target.timezone)
     for key, value in settings.conf.items():
         builder = builder.config(key, str(value))
+    jvm_log = target.state_dir / "logs" / "spark-jvm.log"
     try:
-        session = builder.getOrCreate()
+        with _jvm_output(None if settings.remote else jvm_log):
+            session = builder.getOrCreate()
     except Exception as exc:
         where = settings.remote or settings.master
         raise UserError(
             f"cannot start a Spark session on {where}: {str(exc).splitlines()[0]}",
-            hint="check the target's spark: settings",
+            hint=f"check the target's spark: settings; the JVM's output is in {jvm_log}",
         ) from None
     if not settings.remote:
         session.sparkContext.setLogLevel("OFF")  # errors reach the user through glueform, once
@@ -311,11 +313,53 @@ def spark_session(target: Target, project_root: Path) -> Any:
 
 
 def _quiet_python_loggers() -> None:
-    """pyspark also logs each failed query's stack to stderr; glueform reports the error once."""
+    """pyspark also logs each failed query's stack to stderr; glueform reports the error once.
+    py4j logs a traceback per call a Ctrl-C cut short (unless --debug)."""
+    import logging
+    import os
+
     from pyspark.logger import PySparkLogger
 
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).disabled = True
+    if not os.environ.get(DEBUG_ENV):
+        logging.getLogger("py4j").setLevel(logging.CRITICAL)
+        # py4j reports a call cut short by Ctrl-C through the root logger (logging.exception)
+        logging.getLogger().addFilter(_not_from_py4j)
+
+
+def _not_from_py4j(record: Any) -> bool:
+    return "py4j" not in record.pathname
+
+
+DEBUG_ENV = "GLUEFORM_DEBUG"  # set by the CLI's --debug: the JVM's output stays on the terminal
+
+
+@contextmanager
+def _jvm_output(log: Path | None) -> Iterator[None]:
+    """The local JVM (started by getOrCreate, it inherits our stdout and stderr) writes its
+    warnings and log4j lines to ``log`` instead of the terminal, unless --debug. The file
+    descriptors are ours again as soon as it has started."""
+    import os
+    import sys
+
+    if log is None or os.environ.get(DEBUG_ENV):
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
 
 
 MIN_JAVA = 17  # Spark 4

@@ -30,9 +30,9 @@ def _validator(kind: str) -> Any:
         schema = json.loads((root / f"{name}.schema.json").read_text(encoding="utf-8"))
         schemas[name] = schema
         resource = Resource.from_contents(schema)
-        registry = registry.with_resources(
-            [(schema["$id"], resource), (f"{name}.schema.json", resource)]
-        )
+        # keyed by file name: the schemas' $refs are relative ("config.schema.json"), as an
+        # editor resolves them next to the file, offline (they carry no $id URL to fetch)
+        registry = registry.with_resource(f"{name}.schema.json", resource)
     return Draft202012Validator(schemas[kind], registry=registry)
 
 

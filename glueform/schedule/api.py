@@ -108,7 +108,9 @@ def list_workflow_runs(
 
 
 def run_log(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
-    """A job run's log file; for a transform run (``glueform run``), its node records."""
+    """A job run's log file; for a transform run (``glueform run``), its node records.
+    ``run_id`` may be the start of one run's id, as long as no other run's starts the same."""
+    run_id = resolve_run_id(ws, run_id)
     try:
         return read_log(ws.target.state_dir, run_id)
     except UserError:
@@ -121,6 +123,24 @@ def run_log(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
              "status": n["status"], "rows": n["rows"], "seconds": n["seconds"], "message": n["message"]}
             for n in nodes
         ]  # fmt: skip
+
+
+def resolve_run_id(ws: Workspace, prefix: str) -> str:
+    """The one run (job or transform) whose id starts with ``prefix``; itself when it is a
+    whole id or no run matches (the log reader then says what is known)."""
+    logs = ws.target.state_dir / "logs"
+    if (logs / f"{prefix}.jsonl").is_file() or not prefix:
+        return prefix
+    found = {p.stem for p in logs.glob("*.jsonl") if p.stem.startswith(prefix)}
+    with ws.catalog() as store:
+        found.update(store.run_ids(prefix))
+    if len(found) > 1:
+        shown = sorted(found)
+        raise UserError(
+            f"'{prefix}' is the start of {len(shown)} run ids",
+            hint="type more of it: " + ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else ""),
+        )
+    return found.pop() if found else prefix
 
 
 @contextmanager
