@@ -465,3 +465,30 @@ def test_a_model_reading_a_crawled_table_is_documented(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     tables = {t["id"]: t for t in read_document(root / "target/docs")["tables"]}
     assert tables["marts.refunds_daily"]["upstream"] == ["landing.refunds"]
+
+
+def test_types_shown_before_the_first_run_are_the_ones_plan_shows(tmp_path: Path) -> None:
+    """One inference: the docs read plan.desired's model columns, not a second guess."""
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    plan = glueform_json("plan", "-p", str(root))
+    planned = {
+        f"{t['database']}.{t['name']}": dict(c.split(" ", 1) for c in t["added"])
+        for t in plan["tables"]
+        if t["table_type"] != "EXTERNAL_TABLE"
+    }
+    assert len(planned) == 17 and sum(1 for c in planned.values() if c) >= 8
+    workspace = Workspace(root)
+    graph = workspace.graph
+    tables = tables_by_id(read_document(workspace.docs().parent))
+    for table_id, columns in planned.items():
+        shown = {c["name"]: c["type"] for c in tables[table_id]["columns"]}
+        if columns:
+            assert shown == columns, table_id
+        else:  # "columns known after the run": no other guess, only the types declared in YAML
+            declared = graph.nodes[table_id.split(".")[1]].declared_types
+            assert shown == {c: declared.get(c, "") for c in shown}, table_id
+    # the types the engine will store (DuckDB widens a decimal's sum to 38 digits)
+    assert planned["marts.product_performance"]["price"] == "DECIMAL(38, 2)"
