@@ -199,6 +199,7 @@ def shop_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(
         EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
     )
+    assert all(c.ok for c in Workspace(root).crawl())  # crawled tables: versions made by a crawl
     assert Workspace(root).run().ok
     return Workspace(root).docs().parent
 
@@ -291,7 +292,8 @@ def test_lineage_graph_renders_every_table_and_filters_by_selector(
     doc = read_document(shop_site)
     page.page.goto((shop_site / "index.html").as_uri() + "#/lineage")
     page.page.wait_for_selector("#graph svg .node")
-    assert page.page.locator("#graph .node").count() == len(doc["tables"]) == 23
+    in_project = [t for t in doc["tables"] if t["kind"] != "catalog"]  # crawled tables are not
+    assert page.page.locator("#graph .node").count() == len(in_project) == 23
     assert page.page.locator("#graph .edge").count() > 20
     page.page.fill("#selector", "+fct_orders")
     page.page.click("#apply-selector")
@@ -517,6 +519,7 @@ WIDE_PAGES = [
     "#/table/marts.fct_orders",
     "#/table/marts.dim_customers",
     "#/table/analytics.int_order_lines",
+    "#/table/landing.app_events",
     "#/runs",
     "#/section/crawlers",
     "#/section/jobs",
@@ -691,3 +694,24 @@ def test_a_phone_gets_a_menu_button_and_no_sideways_page(shop_site: Path, phone:
     page.wait_for_selector("#nav", state="visible")
     page.keyboard.press("Escape")
     page.wait_for_selector("#nav", state="hidden")
+
+
+@pytest.mark.slow
+def test_a_crawled_tables_version_links_to_its_crawl(shop_site: Path, laptop: Page) -> None:
+    doc = read_document(shop_site)
+    [version] = tables_by_id(doc)["landing.app_events"]["versions"]
+    crawls = {c["id"]: c for c in doc["crawls"]}
+    assert version["run_id"] is None and version["crawl_id"] in crawls
+    page = laptop.page
+    page.goto((shop_site / "index.html").as_uri() + "#/table/landing.app_events")
+    page.click("main a[href^='#/crawl/']")
+    page.wait_for_selector(f"main h1:has-text('crawl {version['crawl_id']}')")
+    text = page.inner_text("main")
+    assert "success" in text and "landing.app_events" in text and "created" in text
+    assert page.evaluate(CLIPPED) == []
+    page.click("main a:has-text('landing')")  # the crawler's own page
+    page.wait_for_selector("main h1:has-text('Crawlers · landing')")
+    # a model's versions still link to their runs
+    page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    assert page.locator("main a[href^='#/crawl/']").count() == 0
+    assert page.locator("main a[href^='#/run/']").count() >= 2

@@ -13,6 +13,8 @@
     ORDER[t.id] = i;
     if (t.kind === "model") MODEL_IDS[t.name] = t.id;
   });
+  var CRAWLS = {};  // crawl id -> the crawl that made some table version shown
+  (DOC.crawls || []).forEach(function (c) { CRAWLS[c.id] = c; });
   var SECTIONS = {};
   (DOC.sections || []).forEach(function (s) { SECTIONS[s.id] = s; });
 
@@ -187,9 +189,9 @@
         ["format", esc(t.source.format)], ["options", '<span class="mono">' + esc(JSON.stringify(t.source.options)) + "</span>"]]);
     }
     if (t.versions && t.versions.length) {
-      html += "<h2>Versions</h2>" + grid(["version", "created", "run", "columns", "location"], t.versions.map(function (v) {
+      html += "<h2>Versions</h2>" + grid(["version", "created", "made by", "columns", "location"], t.versions.map(function (v) {
         return "<tr><td>" + esc(v.version) + (v.version === t.version ? " (current)" : "") + "</td><td>" + esc(when(v.created_at)) +
-          "</td><td>" + runLink(v.run_id) + "</td><td>" + esc(v.columns) + '</td><td class="mono">' + esc(v.location || "(view)") + "</td></tr>";
+          "</td><td>" + (v.crawl_id ? crawlLink(v.crawl_id) : runLink(v.run_id)) + "</td><td>" + esc(v.columns) + '</td><td class="mono">' + esc(v.location || "(view)") + "</td></tr>";
       }));
     }
     if (t.runs && t.runs.length) {
@@ -276,6 +278,29 @@
         esc(r.status) + '">' + esc(r.status) + "</td><td>" + esc(when(r.started_at)) + "</td><td>" + secs(r.seconds) +
         "</td><td>" + r.counts.success + " / " + r.counts.error + " / " + r.counts.skipped + "</td></tr>";
     }));
+  }
+  function crawlLink(id) {
+    return CRAWLS[id] ? 'crawl <a class="mono run-id" href="' + href("crawl", id) + '">' + esc(id) + "</a>" : esc(id);
+  }
+  function crawlPage(id) {
+    var c = CRAWLS[id];
+    if (!c) return notFound("crawl " + id);
+    var crawler = SECTIONS.crawlers && SECTIONS.crawlers.items.some(function (x) { return x.name === c.crawler; }) ?
+      '<a href="' + href("section", "crawlers", c.crawler) + '">' + esc(c.crawler) + "</a>" : esc(c.crawler);
+    main.innerHTML = '<h1 class="mono">crawl ' + esc(c.id) + "</h1>" + kv([
+      ["crawler", crawler],
+      ["status", '<span class="status-' + esc(c.status) + '">' + esc(c.status) + "</span>"],
+      ["started", esc(when(c.started_at))],
+      ["duration", secs(c.seconds)],
+      ["kind", c.incremental ? "incremental (new folders only)" : "full"],
+      ["files", num(c.files_listed) + " listed, " + num(c.files_read) + " read"],
+      ["warnings", c.warnings.map(esc).join("<br>")]
+    ]) + "<h2>Tables</h2>" + (c.tables.length ? grid(["table", "action", "format", "changes", "location"], c.tables.map(function (t) {
+      var tid = c.database + "." + t.name;
+      return "<tr><td>" + tableLink(tid, tid) + "</td><td>" + esc(t.action) + "</td><td>" + esc(t.format || "") + '</td><td class="mono">' +
+        (t.changes || []).map(esc).join("<br>") + (t.note ? '<div class="muted">' + esc(t.note) + "</div>" : "") +
+        '</td><td class="mono">' + esc(t.location || "") + "</td></tr>";
+    })) : '<p class="muted">No table changed.</p>');
   }
   function runsPage() { main.innerHTML = "<h1>Recent runs</h1>" + (DOC.runs.length ? runsTable(DOC.runs) : "<p>No runs yet.</p>"); }
   function runPage(id) {
@@ -674,6 +699,7 @@
       case "lineage": lineagePage(parts.slice(1).join("/")); break;
       case "runs": runsPage(); break;
       case "run": runPage(parts[1]); break;
+      case "crawl": crawlPage(parts[1]); break;
       case "section": sectionPage(parts[1], parts[2]); break;
       default: notFound("page " + location.hash);
     }
