@@ -410,7 +410,8 @@
       ids = [];
     }
     // the whole DAG opens fitted to the page (down to a fifth), then zooms and pans
-    var info = drawGraph(document.getElementById("graph"), ids, null, Object.assign({}, TABLE_GRAPH, { minScale: 0.2 }));
+    var info = drawGraph(document.getElementById("graph"), ids, null,
+      Object.assign({}, TABLE_GRAPH, { minScale: window.innerWidth < 760 ? 0.45 : 0.2 }));  // a phone: zoom out or pan
     document.getElementById("graph-info").textContent = info.nodes + " tables, " + info.edges + " edges";
     var input = document.getElementById("selector");
     function go() { location.hash = input.value.trim() ? href("lineage", input.value.trim()) : "#/lineage"; }
@@ -551,7 +552,7 @@
     }, { passive: false });
     var drag = null;
     view.addEventListener("pointerdown", function (e) {
-      if (e.button !== 0) return;
+      if (e.button !== 0 || e.pointerType !== "mouse") return;  // a finger scrolls the view natively
       drag = { x: e.clientX, y: e.clientY, left: view.scrollLeft, top: view.scrollTop, moved: false };
     });
     view.addEventListener("pointermove", function (e) {
