@@ -199,6 +199,7 @@ def shop_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(
         EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
     )
+    assert all(c.ok for c in Workspace(root).crawl())  # crawled tables: versions made by a crawl
     assert Workspace(root).run().ok
     return Workspace(root).docs().parent
 
@@ -239,8 +240,8 @@ def browser(chromium_path: str) -> Iterator[Any]:
 class Page:
     """A browser page that records console errors and uncaught exceptions."""
 
-    def __init__(self, browser: Any) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, browser: Any, width: int = 1400, height: int = 900) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else 0)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -249,6 +250,24 @@ class Page:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Page]:
     p = Page(browser)
+    yield p
+    p.page.close()
+    assert p.errors == []
+
+
+@pytest.fixture
+def laptop(browser: Any) -> Iterator[Page]:
+    """A common laptop screen (1366 px wide), where nothing may be cut."""
+    p = Page(browser, 1366, 768)
+    yield p
+    p.page.close()
+    assert p.errors == []
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Page]:
+    """A phone held upright (390 px wide)."""
+    p = Page(browser, 390, 844)
     yield p
     p.page.close()
     assert p.errors == []
@@ -273,7 +292,8 @@ def test_lineage_graph_renders_every_table_and_filters_by_selector(
     doc = read_document(shop_site)
     page.page.goto((shop_site / "index.html").as_uri() + "#/lineage")
     page.page.wait_for_selector("#graph svg .node")
-    assert page.page.locator("#graph .node").count() == len(doc["tables"]) == 23
+    in_project = [t for t in doc["tables"] if t["kind"] != "catalog"]  # crawled tables are not
+    assert page.page.locator("#graph .node").count() == len(in_project) == 23
     assert page.page.locator("#graph .edge").count() > 20
     page.page.fill("#selector", "+fct_orders")
     page.page.click("#apply-selector")
@@ -462,3 +482,236 @@ def test_a_model_reading_a_crawled_table_is_documented(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     tables = {t["id"]: t for t in read_document(root / "target/docs")["tables"]}
     assert tables["marts.refunds_daily"]["upstream"] == ["landing.refunds"]
+
+
+def test_types_shown_before_the_first_run_are_the_ones_plan_shows(tmp_path: Path) -> None:
+    """One inference: the docs read plan.desired's model columns, not a second guess."""
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    plan = glueform_json("plan", "-p", str(root))
+    planned = {
+        f"{t['database']}.{t['name']}": dict(c.split(" ", 1) for c in t["added"])
+        for t in plan["tables"]
+        if t["table_type"] != "EXTERNAL_TABLE"
+    }
+    assert len(planned) == 17 and sum(1 for c in planned.values() if c) >= 8
+    workspace = Workspace(root)
+    graph = workspace.graph
+    tables = tables_by_id(read_document(workspace.docs().parent))
+    for table_id, columns in planned.items():
+        shown = {c["name"]: c["type"] for c in tables[table_id]["columns"]}
+        if columns:
+            assert shown == columns, table_id
+        else:  # "columns known after the run": no other guess, only the types declared in YAML
+            declared = graph.nodes[table_id.split(".")[1]].declared_types
+            assert shown == {c: declared.get(c, "") for c in shown}, table_id
+    # the types the engine will store (DuckDB widens a decimal's sum to 38 digits)
+    assert planned["marts.product_performance"]["price"] == "DECIMAL(38, 2)"
+
+
+# -- the site's layout at a laptop's and a phone's width (slow) ---------------------------------
+
+# the example's pages with the widest content: long column lineage, struct types, paths, runs
+WIDE_PAGES = [
+    "",
+    "#/table/marts.fct_orders",
+    "#/table/marts.dim_customers",
+    "#/table/analytics.int_order_lines",
+    "#/table/landing.app_events",
+    "#/runs",
+    "#/section/crawlers",
+    "#/section/jobs",
+    "#/database/analytics",
+]
+
+CLIPPED = """() => {
+  const main = document.querySelector('main');
+  const right = main.getBoundingClientRect().right;
+  const out = [];
+  if (main.scrollWidth > main.clientWidth) out.push('main scrolls sideways: ' + main.scrollWidth);
+  document.querySelectorAll('main table.grid').forEach(t => {
+    if (t.getBoundingClientRect().right > right + 0.5) out.push('table past the page');
+  });
+  document.querySelectorAll('main th, main td').forEach(c => {
+    if (c.scrollWidth > c.clientWidth + 1) out.push('cut: ' + c.textContent.slice(0, 40));
+  });
+  return out;
+}"""
+
+
+def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (
+        inner["x"] >= outer["x"] - 0.5
+        and inner["y"] >= outer["y"] - 0.5
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+    )
+
+
+@pytest.mark.slow
+def test_a_tables_title_is_a_heading_not_code_text(shop_site: Path, laptop: Page) -> None:
+    page = laptop.page
+    page.goto((shop_site / "index.html").as_uri())
+    overview = page.eval_on_selector("main h1", "h => getComputedStyle(h).fontSize")
+    page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    page.wait_for_selector("main h1:has-text('marts.fct_orders')")
+    size = page.eval_on_selector("main h1", "h => parseFloat(getComputedStyle(h).fontSize)")
+    h2 = page.eval_on_selector("main h2", "h => parseFloat(getComputedStyle(h).fontSize)")
+    assert f"{size:g}px" == overview and size > h2 > 14
+
+
+@pytest.mark.slow
+def test_no_column_is_cut_at_a_laptops_width(shop_site: Path, laptop: Page) -> None:
+    for route in WIDE_PAGES:
+        laptop.page.goto((shop_site / "index.html").as_uri() + route)
+        laptop.page.wait_for_selector("main h1")
+        assert laptop.page.inner_text("main h1") != "Not found", route
+        assert laptop.page.evaluate(CLIPPED) == [], route
+    # the run page too (its id is only known once run)
+    laptop.page.goto((shop_site / "index.html").as_uri() + "#/runs")
+    laptop.page.click("main a[href^='#/run/']")
+    laptop.page.wait_for_selector("main h1:has-text('run ')")
+    assert laptop.page.evaluate(CLIPPED) == []
+
+
+@pytest.mark.slow
+def test_the_whole_dag_opens_fitted_and_zooms_and_pans(shop_site: Path, laptop: Page) -> None:
+    page = laptop.page
+    page.goto((shop_site / "index.html").as_uri() + "#/lineage")
+    page.wait_for_selector("#graph svg .node")
+    view = page.locator("#graph .graph-view")
+    box = view.bounding_box()
+    last = max(page.locator("#graph .node").evaluate_all("ns => ns.map(n => +n.dataset.layer)"))
+    assert last >= 5
+    for rect in page.locator(f"#graph .node[data-layer='{last}'] rect").all():
+        assert _inside(rect.bounding_box(), box)  # the last layer is not cut off
+    width = lambda: float(page.eval_on_selector("#graph svg", "s => s.getAttribute('width')"))  # noqa: E731
+    fitted = width()
+    page.click("#graph [data-zoom='in']")
+    page.click("#graph [data-zoom='in']")
+    assert width() == pytest.approx(fitted * 1.5625, rel=0.02)
+    assert view.evaluate("v => v.scrollWidth > v.clientWidth")
+    # a drag pans the view and does not open the table it started on
+    start = view.evaluate("v => v.scrollLeft")
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 200, y, steps=5)
+    page.mouse.up()
+    assert view.evaluate("v => v.scrollLeft") > start
+    assert page.evaluate("location.hash") == "#/lineage"
+    page.click("#graph [data-zoom='fit']")
+    assert width() == pytest.approx(fitted, abs=1)
+    # Ctrl + wheel zooms in as well
+    page.mouse.move(x, y)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -100)
+    page.keyboard.up("Control")
+    page.wait_for_function(
+        f"parseFloat(document.querySelector('#graph svg').getAttribute('width')) > {fitted + 1}"
+    )
+
+
+@pytest.mark.slow
+def test_a_column_graph_opens_on_its_sources_with_whole_labels(
+    shop_site: Path, laptop: Page
+) -> None:
+    page = laptop.page
+    page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders/col/order_amount")
+    page.wait_for_selector("#column-graph svg .node")
+    view = page.locator("#column-graph .graph-view").bounding_box()
+    nodes = page.locator("#column-graph .node")
+    labels = nodes.evaluate_all(
+        """ns => ns.map(n => [n.dataset.id, n.querySelector('text').textContent,
+            n.querySelector('text').getComputedTextLength(), +n.querySelector('rect').getAttribute('width')])"""
+    )
+    for key, text, text_width, rect_width in labels:
+        table, column = key.split("|")
+        assert (
+            "…" not in text
+            and text.endswith("." + column)
+            and table.endswith(text[: -len(column) - 1])
+        )
+        assert text_width + 8 <= rect_width
+    sources = page.locator("#column-graph .node[data-layer='0'] rect").all()
+    assert {
+        n.get_attribute("data-id") for n in page.locator("#column-graph .node.source").all()
+    } == {
+        "raw.order_items|quantity",
+        "raw.products|price_cents",
+    }
+    for rect in sources:
+        assert _inside(rect.bounding_box(), view)
+    scale = page.inner_text("#column-graph .zoom")
+    assert int(scale.rstrip("%")) >= 80  # readable, not shrunk to a thumbnail
+
+
+@pytest.mark.slow
+def test_the_sidebar_runs_the_pages_height(shop_site: Path, laptop: Page) -> None:
+    page = laptop.page
+    for route in ("#/table/marts.fct_orders", "#/section/crawlers"):  # a long page, a short one
+        page.goto((shop_site / "index.html").as_uri() + route)
+        page.wait_for_selector("main h1")
+        for where in ("0", "document.documentElement.scrollHeight"):
+            page.evaluate(f"window.scrollTo(0, {where})")
+            nav = page.locator("#nav").bounding_box()
+            top = page.locator("header.top").bounding_box()
+            assert nav["y"] == pytest.approx(top["y"] + top["height"], abs=1), (route, where)
+            assert nav["y"] + nav["height"] == pytest.approx(768, abs=1), (route, where)
+        # the sidebar's colour runs down the whole page, not one screen
+        colour = page.evaluate(
+            """() => { const l = document.querySelector('.layout');
+              return [l.getBoundingClientRect().height >= window.innerHeight - 46,
+                      getComputedStyle(l).backgroundImage.includes('gradient')]; }"""
+        )
+        assert colour == [True, True]
+
+
+@pytest.mark.slow
+def test_a_phone_gets_a_menu_button_and_no_sideways_page(shop_site: Path, phone: Page) -> None:
+    page = phone.page
+    for route in WIDE_PAGES + ["#/lineage"]:
+        page.goto((shop_site / "index.html").as_uri() + route)
+        page.wait_for_selector("main h1")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, route
+        h1 = page.locator("main h1").bounding_box()
+        assert h1["x"] >= 0 and h1["x"] + h1["width"] <= 390, route
+    page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    main = page.locator("main").bounding_box()
+    assert main["x"] == 0 and main["width"] == 390  # the sidebar leaves the page to the content
+    assert not page.locator("#nav").is_visible()
+    search = page.locator("#search").bounding_box()
+    assert search["x"] + search["width"] <= 390
+    page.click("#menu")
+    page.wait_for_function("document.getElementById('nav').getBoundingClientRect().left === 0")
+    assert page.locator("#nav").bounding_box()["width"] <= 330
+    page.click("#nav a:has-text('dim_customers')")
+    page.wait_for_selector("main h1:has-text('marts.dim_customers')")
+    page.wait_for_selector("#nav", state="hidden")
+    page.click("#menu")
+    page.wait_for_selector("#nav", state="visible")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#nav", state="hidden")
+
+
+@pytest.mark.slow
+def test_a_crawled_tables_version_links_to_its_crawl(shop_site: Path, laptop: Page) -> None:
+    doc = read_document(shop_site)
+    [version] = tables_by_id(doc)["landing.app_events"]["versions"]
+    crawls = {c["id"]: c for c in doc["crawls"]}
+    assert version["run_id"] is None and version["crawl_id"] in crawls
+    page = laptop.page
+    page.goto((shop_site / "index.html").as_uri() + "#/table/landing.app_events")
+    page.click("main a[href^='#/crawl/']")
+    page.wait_for_selector(f"main h1:has-text('crawl {version['crawl_id']}')")
+    text = page.inner_text("main")
+    assert "success" in text and "landing.app_events" in text and "created" in text
+    assert page.evaluate(CLIPPED) == []
+    page.click("main a:has-text('landing')")  # the crawler's own page
+    page.wait_for_selector("main h1:has-text('Crawlers · landing')")
+    # a model's versions still link to their runs
+    page.goto((shop_site / "index.html").as_uri() + "#/table/marts.fct_orders")
+    assert page.locator("main a[href^='#/crawl/']").count() == 0
+    assert page.locator("main a[href^='#/run/']").count() >= 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +92,19 @@ def last_crawls(store: CatalogStore) -> dict[str, dict[str, Any]]:
     with store.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     return {row["crawler"]: {**row, "summary": _json(row["summary"])} for row in rows}
+
+
+def crawls_by_id(store: CatalogStore, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The records of the given crawls (ids that are no crawl, such as run ids, are left out):
+    what a table version made by a crawl links to."""
+    wanted = sorted(set(ids))
+    out: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for i in range(0, len(wanted), 500):
+            query = select(s.crawls).where(s.crawls.c.id.in_(wanted[i : i + 500]))
+            for row in conn.execute(query).mappings():
+                out[row["id"]] = {**row, "summary": _json(row["summary"])}
+    return out
 
 
 def commit_crawl(

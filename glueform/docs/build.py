@@ -52,15 +52,22 @@ class CatalogSnapshot:
     states: Mapping[str, NodeState] = field(default_factory=dict)
     runs: Sequence[Mapping[str, Any]] = ()
     node_runs: Sequence[Mapping[str, Any]] = ()
+    crawls: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # that made versions
 
     @classmethod
     def read(cls, store: Any, runs: int = 30) -> CatalogSnapshot:
-        """Tables, their versions and partitions, build states and the latest ``runs`` runs."""
+        """Tables, their versions and partitions, build states, the latest ``runs`` runs and
+        the crawls that made the versions shown."""
+        from glueform.catalog.crawls import crawls_by_id
+
         tables = {(t.database, t.name): t for t in store.tables()}
         recent = store.runs(limit=runs)
+        versions = {k: store.table_versions(*k)[:MAX_VERSIONS] for k in tables}
+        made_by = {v.run_id for vs in versions.values() for v in vs if v.run_id}
         return cls(
             tables=tables,
-            versions={k: store.table_versions(*k)[:MAX_VERSIONS] for k in tables},
+            versions=versions,
+            crawls=crawls_by_id(store, made_by),
             partitions={k: store.partitions(*k) for k, t in tables.items() if t.partition_keys},
             states=store.node_states(),
             runs=recent,
@@ -113,6 +120,7 @@ def build_docs(
         "databases": databases,
         "tables": list(tables.values()),
         "runs": run_summaries(catalog.runs, catalog.node_runs),
+        "crawls": [_crawl(c) for c in catalog.crawls.values()],
         "sections": [
             s for s in (collect(project, graph, catalog) for collect in SECTIONS) if s["items"]
         ],
@@ -181,6 +189,28 @@ def _jobs(project: Project, graph: Graph, catalog: CatalogSnapshot) -> dict[str,
     return {"id": "jobs", "title": "Jobs", "items": items}
 
 
+def _crawl(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One crawl as its page shows it: when, what it read and what it changed per table."""
+    summary = record.get("summary") or {}
+    return {
+        "id": record["id"],
+        "crawler": record["crawler"],
+        "status": record["status"],
+        "started_at": record["started_at"],
+        "finished_at": record["finished_at"],
+        "seconds": record["finished_at"] - record["started_at"],
+        "incremental": bool(summary.get("incremental")),
+        "files_listed": summary.get("files_listed"),
+        "files_read": summary.get("files_read"),
+        "tables": [
+            {k: t.get(k) for k in ("name", "action", "format", "location", "changes", "note")}
+            for t in summary.get("tables", ())
+        ],
+        "database": summary.get("database", ""),
+        "warnings": list(summary.get("warnings", ())),
+    }
+
+
 def _trigger(trigger: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"name": trigger.name, "type": trigger.type}
     if trigger.schedule:
@@ -238,7 +268,8 @@ def _catalog_part(
             {
                 "version": v.version,
                 "created_at": v.created_at,
-                "run_id": v.run_id,
+                "run_id": v.run_id if v.run_id not in catalog.crawls else None,
+                "crawl_id": v.run_id if v.run_id in catalog.crawls else None,
                 "location": v.table.location,
                 "columns": len(v.table.columns),
             }

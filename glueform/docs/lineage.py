@@ -2,8 +2,9 @@
 that feed it, and the source columns it comes from in the end.
 
 Models are analysed in build order, so each one is qualified against the columns its upstream
-models were found to have: the catalog's types when it knows the table (a column added since the
-last build shows no type until the next one), else sqlglot's inference.
+models were found to have. Their types are the ones ``plan`` shows (plan.desired.model_columns):
+the catalog's when it knows the table (a column added since the last build shows no type until
+the next one), else the types the engine will store, as sqlglot infers them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from glueform.catalog.model import CatalogTable
-from glueform.compile.dag import Graph, source_relation
+from glueform.compile.dag import Graph, input_schema
+from glueform.plan.desired import model_columns
 from glueform.sql import ColumnRef, column_lineage
 
 UNKNOWN = "UNKNOWN"  # a type sqlglot accepts in a schema when the real one is not known
@@ -43,21 +45,21 @@ def project_lineage(
         source_keys.add((table.source, table.name))
     out: dict[str, ModelColumns] = {}
     origins_by_table: dict[tuple[str, str], Mapping[str, tuple[ColumnRef, ...]]] = {}
+    desired = model_columns(graph, (), catalog)  # the types `plan` shows, inferred once
     for name in graph.topological():
         node = graph.nodes[name]
-        current = catalog.get((node.database, name))
-        built = {c.name: c.type for c in current.columns} if current else {}
-        reads = _reads(schema, graph, name)
+        types = {c.name: c.type for c in desired[name] or ()}
+        reads = input_schema(graph, name, schema)
         result = (  # a Python transform's columns are known once built; its lineage is not
             None
             if node.language == "python"
-            else column_lineage(node.sql, graph.dialect, reads, infer_types=not built)
+            else column_lineage(node.sql, graph.dialect, reads, infer_types=False)
         )
         if result is None:
-            columns = tuple(built.items()) or tuple((c.name, c.type or "") for c in node.columns)
+            columns = tuple(types.items()) or tuple((c.name, c.type or "") for c in node.columns)
             out[name] = ModelColumns(columns, {}, {}, known=False)
         else:
-            columns = tuple((c, built.get(c) or t) for c, t in result.columns)
+            columns = tuple((c, types.get(c, "")) for c, _ in result.columns)
             origins = {
                 col: _origins(refs, source_keys, origins_by_table)
                 for col, refs in result.lineage.items()
@@ -83,20 +85,6 @@ def _origins(
         else:
             found.update(dict.fromkeys(origins_by_table.get(key, {}).get(ref.column, ())))
     return tuple(sorted(found, key=lambda r: (r.db, r.table, r.column)))
-
-
-def _reads(
-    schema: dict[str, dict[str, dict[str, str]]], graph: Graph, name: str
-) -> dict[str, dict[str, dict[str, str]]]:
-    """The part of the schema a model reads: sqlglot copies the whole schema on every call."""
-    node = graph.nodes[name]
-    keys = [(graph.nodes[r].database, r) for r in node.refs]
-    keys += [source_relation(s) for s in node.sources]
-    out: dict[str, dict[str, dict[str, str]]] = {}
-    for database, table in keys:
-        if table in schema.get(database, {}):
-            out.setdefault(database, {})[table] = schema[database][table]
-    return out
 
 
 def _add(

@@ -21,7 +21,7 @@ from glueform.catalog.model import (
     ColumnDef,
     Partition,
 )
-from glueform.compile.dag import Graph
+from glueform.compile.dag import Graph, input_schema
 from glueform.project.model import SourceTable
 
 SOURCE_MARK = (
@@ -64,7 +64,8 @@ def source_partitions(table: SourceTable) -> list[Partition]:
 def model_columns(
     graph: Graph, rebuilt: Collection[str], actual: Mapping[tuple[str, str], CatalogTable]
 ) -> dict[str, tuple[ColumnDef, ...] | None]:
-    """Each model's columns: as built when unchanged, as inferred when it would be rebuilt."""
+    """Each model's columns: as built when unchanged, as inferred when it would be rebuilt.
+    The docs show these too, so a page before the first run says what ``plan`` says."""
     from glueform.sql import infer_columns, stored_types
 
     schema: dict[str, dict[str, dict[str, str]]] = {}
@@ -82,7 +83,7 @@ def model_columns(
         node = graph.nodes[name]
         current = actual.get((node.database, name))
         if name in rebuilt or current is None:
-            inferred = infer_columns(node.sql, graph.dialect, schema)
+            inferred = infer_columns(node.sql, graph.dialect, input_schema(graph, name, schema))
             columns = tuple(ColumnDef(n, t) for n, t in inferred) if inferred else None
             if columns and node.materialized != "view":  # as the engine will write them
                 pairs = [(c.name, c.type) for c in columns]

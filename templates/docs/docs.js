@@ -13,6 +13,8 @@
     ORDER[t.id] = i;
     if (t.kind === "model") MODEL_IDS[t.name] = t.id;
   });
+  var CRAWLS = {};  // crawl id -> the crawl that made some table version shown
+  (DOC.crawls || []).forEach(function (c) { CRAWLS[c.id] = c; });
   var SECTIONS = {};
   (DOC.sections || []).forEach(function (s) { SECTIONS[s.id] = s; });
 
@@ -28,9 +30,9 @@
     return TABLES[id] ? '<a href="' + href("table", id) + '">' + esc(label || id) + "</a>" : esc(label || id);
   }
   function columnLink(ref) {
-    return '<a href="' + href("table", ref[0], "col", ref[1]) + '" class="mono">' +
-      esc(ref[0] + "." + ref[1]) + "</a>";
+    return '<a href="' + href("table", ref[0], "col", ref[1]) + '" class="mono">' + breakable(ref[0] + "." + ref[1]) + "</a>";
   }
+  function breakable(text) { return esc(text).replace(/\./g, ".<wbr>"); }  // long names wrap at their dots
   function when(ts) {
     if (!ts) return "";
     var d = new Date(ts * 1000);
@@ -50,8 +52,8 @@
     if (t.kind === "model") out += badge(t.materialized, t.materialized);
     return out + (t.tags || []).map(function (x) { return badge("#" + x, "tag"); }).join("");
   }
-  function grid(headers, rows) {
-    return '<table class="grid"><thead><tr>' + headers.map(function (h) { return "<th>" + esc(h) + "</th>"; }).join("") +
+  function grid(headers, rows, cls) {
+    return '<table class="grid' + (cls ? " " + cls : "") + '"><thead><tr>' + headers.map(function (h) { return "<th>" + esc(h) + "</th>"; }).join("") +
       "</tr></thead><tbody>" + rows.join("") + "</tbody></table>";
   }
   function kv(pairs) {
@@ -164,7 +166,7 @@
     html += '<div id="column-trace"></div><h2>Columns</h2>' + columnsTable(t);
     if (t.partition_keys && t.partition_keys.length) {
       html += "<h2>Partition keys</h2>" + grid(["name", "type", "description"], t.partition_keys.map(function (c) {
-        return '<tr><td class="mono">' + esc(c.name) + '</td><td class="mono">' + esc(c.type) + "</td><td>" + esc(c.description) + "</td></tr>";
+        return '<tr><td class="mono">' + esc(c.name) + '</td><td class="mono type">' + esc(c.type) + '</td><td class="desc-cell">' + esc(c.description) + "</td></tr>";
       }));
     }
     if (t.partitions && t.partitions.count) {
@@ -187,9 +189,9 @@
         ["format", esc(t.source.format)], ["options", '<span class="mono">' + esc(JSON.stringify(t.source.options)) + "</span>"]]);
     }
     if (t.versions && t.versions.length) {
-      html += "<h2>Versions</h2>" + grid(["version", "created", "run", "columns", "location"], t.versions.map(function (v) {
+      html += "<h2>Versions</h2>" + grid(["version", "created", "made by", "columns", "location"], t.versions.map(function (v) {
         return "<tr><td>" + esc(v.version) + (v.version === t.version ? " (current)" : "") + "</td><td>" + esc(when(v.created_at)) +
-          "</td><td>" + runLink(v.run_id) + "</td><td>" + esc(v.columns) + '</td><td class="mono">' + esc(v.location || "(view)") + "</td></tr>";
+          "</td><td>" + (v.crawl_id ? crawlLink(v.crawl_id) : runLink(v.run_id)) + "</td><td>" + esc(v.columns) + '</td><td class="mono">' + esc(v.location || "(view)") + "</td></tr>";
       }));
     }
     if (t.runs && t.runs.length) {
@@ -230,17 +232,17 @@
     headers.push("used by");
     var note = lineage && !t.lineage_known ? '<p class="note">Column lineage is unknown: sqlglot could not analyse this SQL.</p>' : "";
     return note + grid(headers, t.columns.map(function (c) {
-      var row = '<tr data-col="' + esc(c.name) + '"><td class="mono"><a href="' + href("table", t.id, "col", c.name) +
+      var row = '<tr data-col="' + esc(c.name) + '"><td class="mono name"><a href="' + href("table", t.id, "col", c.name) +
         '" title="trace this column">' + esc(c.name) + "</a>" +
         (c.missing ? ' <span class="status-skipped" title="documented in YAML, not found in the SQL">(not in SQL)</span>' : "") +
-        '</td><td class="mono">' + esc(c.type) + "</td><td>" + esc(c.description) +
+        '</td><td class="mono type">' + esc(c.type) + '</td><td class="desc-cell">' + esc(c.description) +
         (c.tags && c.tags.length ? " " + c.tags.map(function (x) { return badge("#" + x, "tag"); }).join("") : "") + "</td>";
       if (lineage) {
         row += '<td class="refs upstream">' + refs(c.upstream, c.missing ? "" : "computed") + '</td><td class="refs origins">' +
           refs(c.origins, "") + "</td>";
       }
       return row + '<td class="refs downstream">' + refs(c.downstream, "") + "</td></tr>";
-    }));
+    }), lineage ? "columns lineage" : "columns");
   }
   function refs(list, empty) {
     if (!list || !list.length) return empty ? '<span class="muted">' + esc(empty) + "</span>" : "";
@@ -269,13 +271,36 @@
     });
   }
 
-  function runLink(id) { return id ? '<a class="mono" href="' + href("run", id) + '">' + esc(id) + "</a>" : ""; }
+  function runLink(id) { return id ? '<a class="mono run-id" href="' + href("run", id) + '">' + esc(id) + "</a>" : ""; }
   function runsTable(runs) {
     return grid(["run", "command", "target", "status", "started", "duration", "built / failed / skipped"], runs.map(function (r) {
       return "<tr><td>" + runLink(r.id) + "</td><td>" + esc(r.command) + "</td><td>" + esc(r.target) + '</td><td class="status-' +
         esc(r.status) + '">' + esc(r.status) + "</td><td>" + esc(when(r.started_at)) + "</td><td>" + secs(r.seconds) +
         "</td><td>" + r.counts.success + " / " + r.counts.error + " / " + r.counts.skipped + "</td></tr>";
     }));
+  }
+  function crawlLink(id) {
+    return CRAWLS[id] ? 'crawl <a class="mono run-id" href="' + href("crawl", id) + '">' + esc(id) + "</a>" : esc(id);
+  }
+  function crawlPage(id) {
+    var c = CRAWLS[id];
+    if (!c) return notFound("crawl " + id);
+    var crawler = SECTIONS.crawlers && SECTIONS.crawlers.items.some(function (x) { return x.name === c.crawler; }) ?
+      '<a href="' + href("section", "crawlers", c.crawler) + '">' + esc(c.crawler) + "</a>" : esc(c.crawler);
+    main.innerHTML = '<h1 class="mono">crawl ' + esc(c.id) + "</h1>" + kv([
+      ["crawler", crawler],
+      ["status", '<span class="status-' + esc(c.status) + '">' + esc(c.status) + "</span>"],
+      ["started", esc(when(c.started_at))],
+      ["duration", secs(c.seconds)],
+      ["kind", c.incremental ? "incremental (new folders only)" : "full"],
+      ["files", num(c.files_listed) + " listed, " + num(c.files_read) + " read"],
+      ["warnings", c.warnings.map(esc).join("<br>")]
+    ]) + "<h2>Tables</h2>" + (c.tables.length ? grid(["table", "action", "format", "changes", "location"], c.tables.map(function (t) {
+      var tid = c.database + "." + t.name;
+      return "<tr><td>" + tableLink(tid, tid) + "</td><td>" + esc(t.action) + "</td><td>" + esc(t.format || "") + '</td><td class="mono">' +
+        (t.changes || []).map(esc).join("<br>") + (t.note ? '<div class="muted">' + esc(t.note) + "</div>" : "") +
+        '</td><td class="mono">' + esc(t.location || "") + "</td></tr>";
+    })) : '<p class="muted">No table changed.</p>');
   }
   function runsPage() { main.innerHTML = "<h1>Recent runs</h1>" + (DOC.runs.length ? runsTable(DOC.runs) : "<p>No runs yet.</p>"); }
   function runPage(id) {
@@ -384,7 +409,9 @@
       document.getElementById("selector-error").textContent = e.message;
       ids = [];
     }
-    var info = drawGraph(document.getElementById("graph"), ids, null);
+    // the whole DAG opens fitted to the page (down to a fifth), then zooms and pans
+    var info = drawGraph(document.getElementById("graph"), ids, null,
+      Object.assign({}, TABLE_GRAPH, { minScale: window.innerWidth < 760 ? 0.45 : 0.2 }));  // a phone: zoom out or pan
     document.getElementById("graph-info").textContent = info.nodes + " tables, " + info.edges + " edges";
     var input = document.getElementById("selector");
     function go() { location.hash = input.value.trim() ? href("lineage", input.value.trim()) : "#/lineage"; }
@@ -426,6 +453,8 @@
   }
 
   var TABLE_GRAPH = {
+    minScale: 0.5,
+    maxWidth: 260,
     ups: function (id) { return TABLES[id].upstream || []; },
     rank: function (id) { return ORDER[id]; },
     link: function (id) { return href("table", id); },
@@ -434,11 +463,30 @@
     title: function (id) { var t = TABLES[id]; return t.id + (t.description ? " — " + t.description : ""); }
   };
 
+  // Text widths for node sizes, measured with the page's own font (a canvas draws no pixels).
+  var MEASURE = null;
+  function textWidth(text) {
+    if (!MEASURE) {
+      MEASURE = document.createElement("canvas").getContext("2d");
+      MEASURE.font = "12px " + getComputedStyle(document.body).fontFamily;
+    }
+    return MEASURE.measureText(text).width;
+  }
+
+  // A layered graph in an SVG with a viewBox, so it can be drawn at any scale: it opens fitted
+  // to the box's width (never larger than life, never below `kind.minScale`), the buttons and
+  // Ctrl+wheel zoom, a drag pans. `kind.fullLabels` sizes the nodes to their longest label;
+  // otherwise labels are cut at `kind.maxWidth`. `kind.start` is where it opens: "focus" (the
+  // focused node centred) or "sources" (the first layer, where lineage starts, in view).
   function drawGraph(box, ids, focus, kind) {
     kind = kind || TABLE_GRAPH;
     if (!ids.length) { box.innerHTML = '<p class="muted" style="padding:8px">Nothing to show.</p>'; return { nodes: 0, edges: 0 }; }
-    var L = layout(ids, kind.ups, kind.rank), W = kind.width || 190, H = 26, GX = 70, GY = 12, PAD = 12;
-    var height = 0, maxLabel = Math.floor(W / 7.2);
+    var L = layout(ids, kind.ups, kind.rank), H = 26, GX = 70, GY = 12, PAD = 12;
+    var longest = 0;
+    ids.forEach(function (id) { longest = Math.max(longest, textWidth(kind.label(id))); });
+    var W = Math.max(kind.width || 190, Math.ceil(longest) + 18);
+    if (!kind.fullLabels) W = Math.min(W, kind.maxWidth || 260);
+    var height = 0;
     L.layers.forEach(function (ls) { height = Math.max(height, ls.length); });
     var svgW = L.layers.length * (W + GX) - GX + 2 * PAD, svgH = height * (H + GY) - GY + 2 * PAD;
     function x(id) { return PAD + L.layer[id] * (W + GX); }
@@ -453,17 +501,80 @@
         edges.push('<path class="edge' + hot + '" d="M' + x1 + "," + y1 + " C" + mx + "," + y1 + " " + mx + "," + y2 + " " + x2 + "," + y2 + '"/>');
       });
       var label = kind.label(id);
-      if (label.length > maxLabel) label = label.slice(0, maxLabel - 1) + "…";
+      if (textWidth(label) > W - 16) {
+        while (label.length > 1 && textWidth(label + "…") > W - 16) label = label.slice(0, -1);
+        label += "…";
+      }
       nodes.push('<a href="' + kind.link(id) + '" class="node ' + esc(kind.cls(id)) + (id === focus ? " focus" : "") + '" data-id="' + esc(id) +
-        '"><title>' + esc(kind.title(id)) + '</title><rect x="' + x(id) + '" y="' + y(id) + '" width="' + W + '" height="' + H +
+        '" data-layer="' + L.layer[id] + '"><title>' + esc(kind.title(id)) + '</title><rect x="' + x(id) + '" y="' + y(id) + '" width="' + W + '" height="' + H +
         '"/><text x="' + (x(id) + 8) + '" y="' + (y(id) + 17) + '">' + esc(label) + "</text></a>");
     });
-    box.innerHTML = '<svg xmlns="http://www.w3.org/2000/svg" class="lineage" width="' + svgW + '" height="' + svgH + '">' +
-      edges.join("") + nodes.join("") + "</svg>";
-    if (focus && L.shown[focus]) {  // bring the focused node into view
-      box.scrollLeft = Math.max(0, x(focus) + W / 2 - box.clientWidth / 2);
-      box.scrollTop = Math.max(0, y(focus) + H / 2 - box.clientHeight / 2);
+    box.innerHTML = '<div class="graph-tools"><button type="button" data-zoom="out" title="Zoom out">−</button>' +
+      '<span class="zoom"></span><button type="button" data-zoom="in" title="Zoom in (or Ctrl + wheel)">+</button>' +
+      '<button type="button" data-zoom="fit" title="Fit to the width">Fit</button></div><div class="graph-view">' +
+      '<svg xmlns="http://www.w3.org/2000/svg" class="lineage" viewBox="0 0 ' + svgW + " " + svgH + '">' +
+      edges.join("") + nodes.join("") + "</svg></div>";
+    var view = box.querySelector(".graph-view"), svg = view.querySelector("svg"), shown = box.querySelector(".zoom");
+    var scale = 1, minScale = kind.minScale || 0.5;
+    function fitScale() { return Math.max(Math.min(1, (view.clientWidth - 2) / svgW), minScale); }
+    function setScale(next, cx, cy) {  // keep the point (cx, cy) of the view where it is
+      next = Math.max(Math.min(next, 3), Math.min(minScale, fitScale()) / 2);
+      cx = cx == null ? view.clientWidth / 2 : cx;
+      cy = cy == null ? view.clientHeight / 2 : cy;
+      var gx = (view.scrollLeft + cx) / scale, gy = (view.scrollTop + cy) / scale;
+      scale = next;
+      svg.setAttribute("width", Math.round(svgW * scale));
+      svg.setAttribute("height", Math.round(svgH * scale));
+      view.scrollLeft = gx * scale - cx;
+      view.scrollTop = gy * scale - cy;
+      shown.textContent = Math.round(scale * 100) + "%";
     }
+    setScale(fitScale(), 0, 0);
+    if (kind.start === "sources") {
+      view.scrollLeft = 0;
+      var first = ids.filter(function (id) { return L.layer[id] === 0; }).map(y);
+      view.scrollTop = Math.max(0, (Math.min.apply(null, first) - PAD) * scale);
+    } else if (focus && L.shown[focus]) {  // bring the focused node into view
+      view.scrollLeft = Math.max(0, (x(focus) + W / 2) * scale - view.clientWidth / 2);
+      view.scrollTop = Math.max(0, (y(focus) + H / 2) * scale - view.clientHeight / 2);
+    }
+    box.querySelector(".graph-tools").addEventListener("click", function (e) {
+      var b = e.target.closest("button");
+      if (!b) return;
+      if (b.dataset.zoom === "fit") { setScale(fitScale(), 0, 0); view.scrollLeft = view.scrollTop = 0; }
+      else setScale(scale * (b.dataset.zoom === "in" ? 1.25 : 0.8));
+    });
+    view.addEventListener("wheel", function (e) {
+      if (!e.ctrlKey && !e.metaKey) return;  // a plain wheel scrolls
+      e.preventDefault();
+      var r = view.getBoundingClientRect();
+      setScale(scale * (e.deltaY < 0 ? 1.15 : 1 / 1.15), e.clientX - r.left, e.clientY - r.top);
+    }, { passive: false });
+    var drag = null;
+    view.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0 || e.pointerType !== "mouse") return;  // a finger scrolls the view natively
+      drag = { x: e.clientX, y: e.clientY, left: view.scrollLeft, top: view.scrollTop, moved: false };
+    });
+    view.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
+      drag.moved = true;
+      view.classList.add("dragging");
+      view.scrollLeft = drag.left - dx;
+      view.scrollTop = drag.top - dy;
+    });
+    function endDrag() {
+      if (drag && drag.moved) {  // a drag that ends on a node does not open it
+        var stop = function (e) { e.preventDefault(); e.stopPropagation(); };
+        view.addEventListener("click", stop, true);
+        setTimeout(function () { view.removeEventListener("click", stop, true); }, 0);
+      }
+      drag = null;
+      view.classList.remove("dragging");
+    }
+    view.addEventListener("pointerup", endDrag);
+    view.addEventListener("pointerleave", endDrag);
     return { nodes: ids.length, edges: count };
   }
 
@@ -474,7 +585,10 @@
     return t && t.columns.filter(function (c) { return c.name === name; })[0];
   }
   var COLUMN_GRAPH = {
-    width: 250,
+    width: 190,
+    fullLabels: true,  // a column's name is what the reader came for
+    start: "sources",
+    minScale: 0.8,
     ups: function (key) { var c = columnOf(key); return ((c && c.upstream) || []).map(function (r) { return r[0] + "|" + r[1]; }); },
     rank: function (key) { return ORDER[key.slice(0, key.lastIndexOf("|"))]; },
     link: function (key) { var i = key.lastIndexOf("|"); return href("table", key.slice(0, i), "col", key.slice(i + 1)); },
@@ -586,14 +700,32 @@
       case "lineage": lineagePage(parts.slice(1).join("/")); break;
       case "runs": runsPage(); break;
       case "run": runPage(parts[1]); break;
+      case "crawl": crawlPage(parts[1]); break;
       case "section": sectionPage(parts[1], parts[2]); break;
       default: notFound("page " + location.hash);
     }
     if (parts[0] !== "table") window.scrollTo(0, 0);
   }
 
+  // On a narrow screen the sidebar is a drawer: the menu button opens it, following a link,
+  // the scrim or Escape closes it (the CSS decides when it is a drawer; this only toggles).
+  function bindMenu() {
+    var button = document.getElementById("menu");
+    function open(on) {
+      document.body.classList.toggle("nav-open", on);
+      button.setAttribute("aria-expanded", on ? "true" : "false");
+    }
+    button.addEventListener("click", function () { open(!document.body.classList.contains("nav-open")); });
+    document.getElementById("scrim").addEventListener("click", function () { open(false); });
+    document.getElementById("nav").addEventListener("click", function (e) {
+      if (e.target.closest("a") && !e.target.closest("summary")) open(false);
+    });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") open(false); });
+  }
+
   renderNav();
   bindSearch();
+  bindMenu();
   window.addEventListener("hashchange", route);
   route();
 })();
