@@ -120,7 +120,7 @@ def load_project(
         vars={**data.get("vars", {}), **(vars or {})},
         sources=_sources(root, checked),
         models=models,
-        macros=tuple(MacroFile(p, p.read_text(encoding="utf-8")) for p in _glob(root, MACRO_GLOB)),
+        macros=tuple(MacroFile(p, _read_text(p)) for p in _glob(root, MACRO_GLOB)),
         config_path=config_path,
         jobs=jobs,
         triggers=triggers,
@@ -288,6 +288,7 @@ def _models(
     root: Path, defaults: Mapping[str, Any], folders: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, ModelSpec]:
     models: dict[str, ModelSpec] = {}
+    folded: dict[str, ModelSpec] = {}  # name without case -> model: one look-up per file
     base = root / "transforms"
     ordered_folders = sorted(folders, key=len)
     for path in _glob(root, MODEL_GLOB, PYTHON_MODEL_GLOB):
@@ -299,7 +300,7 @@ def _models(
                 SourceLocation(path, 1, 1),
                 hint="a model's name is its file's stem: use letters, digits and _, not starting with a digit",
             )
-        other = next((m for m in models.values() if m.name.casefold() == name.casefold()), None)
+        other = folded.get(name.casefold())
         if other is not None:
             alike = "" if other.name == name else f" ('{other.name}' without case)"
             raise UserError(
@@ -312,15 +313,30 @@ def _models(
             folders[f] for f in ordered_folders if rel.startswith(f.strip("/") + "/")
         ]
         config = merge_config(*layers)
-        models[name] = ModelSpec(
+        models[name] = folded[name.casefold()] = ModelSpec(
             name=name,
             path=path,
             rel_path=f"transforms/{rel}",
-            sql=path.read_text(encoding="utf-8"),
+            sql=_read_text(path),
             base_config=config,
             language="python" if path.suffix == ".py" else "sql",
         )
     return models
+
+
+def _read_text(path: Path) -> str:
+    """A model's text; a file that is not UTF-8 is the user's to fix, named with its line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UserError(
+            f"{path.name} is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            SourceLocation(path, line, col),
+            hint="save the file as UTF-8 (most editors: 'Save with encoding')",
+        ) from None
 
 
 def _apply_transform_docs(root: Path, models: dict[str, ModelSpec], checked: _Checker) -> None:
