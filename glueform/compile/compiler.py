@@ -398,15 +398,15 @@ def _check_database_names(
     project: Project, rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]]
 ) -> None:
     """Two databases whose names are equal without case are one database on the engines."""
-    seen: dict[str, tuple[str, str]] = {}  # folded -> (as written, where)
-    named = [(project.database, str(project.config_path))]
-    named += [(t.source, str(t.location)) for t in project.sources.values()]
-    named += [(c.database, str(c.location)) for c in project.crawlers]
+    seen: dict[str, tuple[str, Any]] = {}  # folded -> (as written, where)
+    named: list[tuple[str, Any]] = [(project.database, project.config_path)]
+    named += [(t.source, t.location) for t in project.sources.values()]
+    named += [(c.database, c.location) for c in project.crawlers]
     named += [
-        (config.get("database", project.database), str(spec.location))
+        (config.get("database", project.database), spec.location)
         for spec, _, config in rendered.values()
     ]
-    for database, where in named:
+    for database, where in named:  # places are spelt only for the error
         first = seen.setdefault(database.casefold(), (database, where))
         if first[0] != database:
             raise UserError(

@@ -62,7 +62,8 @@ CRAWLER_GLOBS = ("crawlers/*.yml", "crawlers/*.yaml")
 def _glob(root: Path, *patterns: str) -> list[Path]:
     for pattern in patterns:  # a folder that cannot be listed is an error, not an empty one
         check_folder(root / pattern.split("/", 1)[0], recursive="**" in pattern)
-    return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+    found = (p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+    return sorted(found, key=lambda p: p.parts)  # Path's own order, without its __lt__
 
 
 def input_files(root: Path) -> list[Path]:
