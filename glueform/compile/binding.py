@@ -297,6 +297,23 @@ def _describe(
     return tuple((str(r[0]), str(r[1])) for r in rows)
 
 
+_WINDOW_ONLY = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile",
+                "lag", "lead", "first_value", "last_value", "nth_value"}  # fmt: skip
+
+
+def _function_names() -> list[str]:
+    """The engine's function names (asked only when a model calls one it does not know)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() "
+            "WHERE function_type IN ('scalar', 'aggregate', 'macro')"
+        ).fetchall()
+    names = {str(r[0]).lower() for r in rows if str(r[0])[:1].isalpha()}
+    return sorted(names | {"coalesce", "nullif", "ifnull", "try_cast"})  # the parser's own
+
+
 _CLAUSES = (
     ("GROUP BY", r"\bgroup\s+by\b"),
     ("ORDER", r"\border\s+by\b"),
@@ -340,7 +357,14 @@ def bind_error(
         quoted = _QUOTED.search(what)
         name = (quoted.group(1) or quoted.group(2)) if quoted else None
         mean = re.search(r'Did you mean "([^"]+)"', rest)
-        if mean:
+        function = re.search(r"Function with name (\w+) does not exist", what)
+        if function and function.group(1).lower() in _WINDOW_ONLY:
+            hint = f"{function.group(1)}() is a window function: add over (...)"
+        elif function:
+            close = difflib.get_close_matches(function.group(1).lower(), _function_names(), n=1)
+            hint = f"did you mean {close[0]}()?" if close else None
+            what = f"unknown function '{function.group(1)}'"
+        elif mean:
             hint = f'did you mean "{mean.group(1)}"?'
         elif "explicit type casts" in what:
             hint = "cast the argument to the type the function takes (cast(x as ...))"

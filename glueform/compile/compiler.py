@@ -120,8 +120,8 @@ def _parse_new(
         (name, text)
         for name, (spec, _, _) in rendered.items()
         if spec.language == "sql" and resolved[name][2] not in cache.tables
-        for text in resolved[name][:2]
-        if text
+        for i, text in enumerate(resolved[name][:2])
+        if text or i == 0  # an empty model is parsed too: it is an error
     ]
     if not todo:
         return
@@ -174,7 +174,9 @@ def _check_literals(
     spots = [
         (name, sql, literal)
         for name, results in found.items()
-        for sql, result in zip([t for t in resolved[name][:2] if t], results, strict=False)
+        for sql, result in zip(
+            [t for i, t in enumerate(resolved[name][:2]) if t or i == 0], results, strict=False
+        )
         for literal in result.literals
     ]
     for (name, sql, (offset, text, type_)), bad in zip(
@@ -216,7 +218,7 @@ def _checked(project: Project, spec: ModelSpec, sql: str, result: Any) -> Any:
             hint="name the inner parts with CTEs (with x as (...)) instead of nesting them",
         )
     if result.offset is None:
-        if not sql.strip():
+        if not sql.strip() or result.message.endswith("has nothing"):
             raise UserError(
                 "the model's file holds no query",
                 SourceLocation(spec.path, 1, 1),
