@@ -39,6 +39,8 @@ import gen_glueform  # noqa: E402
 TARGETS = [
     ("compile_cold", "glueform {compile} (cold)", "abs", 1.5),
     ("compile_warm", "glueform {compile} (warm)", "abs", 0.3),
+    ("validate_cold", "glueform validate (cold)", "abs", 1.5),
+    ("validate_warm", "glueform validate (warm)", "abs", 0.3),
     ("run_small", "glueform run --threads 2 [small]", "ratio", 1.3),
     ("run_big", "glueform run --threads 2 [big]", "ratio", 1.1),
     ("help", "glueform --help", "abs", 0.3),
@@ -115,6 +117,18 @@ def run_once(case: Case, log_path: Path) -> tuple[float, float, float]:
 # --------------------------------------------------------------------------------------
 # project generation (cached under bench/out/)
 # --------------------------------------------------------------------------------------
+
+
+def _edited_model(project: Path) -> Path:
+    """The model the "one changed" case edits: a mid-DAG one (intermediate layer)."""
+    return sorted((project / "transforms").rglob("int_*.sql"))[0]
+
+
+def _toggle_comment(model: Path) -> None:
+    """Change the model's text (a trailing comment added or removed): one model to redo."""
+    text = model.read_text(encoding="utf-8")
+    mark = "-- edited by bench\n"
+    model.write_text(text[: -len(mark)] if text.endswith(mark) else text + mark, encoding="utf-8")
 
 
 def ensure_case(anchor: Path, models: int, rows: int, seed: int, regen: bool) -> Path:
@@ -256,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-dbt", action="store_true", help="no dbt venv, no dbt cases")
     ap.add_argument("--skip-glueform", action="store_true", help="baselines only")
     ap.add_argument(
+        "--skip-runs", action="store_true", help="start-up, compile and validate cases only"
+    )
+    ap.add_argument(
         "--compile-cmd",
         default="compile",
         choices=["compile", "validate"],
@@ -341,7 +358,16 @@ def main(argv: list[str] | None = None) -> int:
                 clean()
                 subprocess.run(cmd, cwd=small, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-            for state, prep in (("cold", clean), ("warm", prime)):
+            edited = _edited_model(gdir)
+
+            def one_changed(prime=prime, model=edited):
+                prime()
+                _toggle_comment(model)
+
+            states = [("cold", clean), ("warm", prime)]
+            if sub == "validate":  # one model edited since the last validate
+                states.append(("one changed", one_changed))
+            for state, prep in states:
                 cases.append(
                     Case(
                         f"glueform {sub} ({state})",
@@ -367,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     # runs
-    for key, cdir in cases_dir.items():
+    for key, cdir in {} if args.skip_runs else cases_dir.items():
         tag = f" [{key}]"
         raw_name = "raw_parquet.py" + tag
         if have_glueform:

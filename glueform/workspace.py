@@ -166,15 +166,16 @@ class Workspace:
         written = []
         folders: set[Path] = set()
         secrets = self.secrets  # the files are for reading: env_var() values are masked
+        files = []
         for node in self.select(select, exclude):
             path = out_root / node.rel_path
             if path.parent not in folders:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(path.parent)
             text = secrets.redact(sql_for(node, self.graph, dialect).rstrip()) + "\n"
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                path.write_text(text, encoding="utf-8")
+            files.append((path, text))
             written.append(path)
+        _write_changed(files)
         return written
 
     def docs(self, out: Path | None = None) -> Path:
@@ -405,3 +406,21 @@ class Workspace:
                 hint="use a local folder for warehouse:",
             )
         return (self.project.root / raw).resolve()
+
+
+def _write_changed(files: Sequence[tuple[Path, str]]) -> None:
+    """Write each file whose text differs, a few at a time: creating a thousand small files
+    is the file system's latency, which threads overlap (the GIL is free meanwhile)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(item: tuple[Path, str]) -> None:
+        path, text = item
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+
+    if len(files) < 50:
+        for item in files:
+            write(item)
+        return
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, files))

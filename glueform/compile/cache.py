@@ -4,7 +4,9 @@ Three levels, each a pure function of its key:
 - the whole project: if no input file, var or env var read by a model changed, the last
   compiled (Project, Graph) is reused as is;
 - per model: the rendered SQL, keyed by the file's text, its config, the vars and the macros;
-- per query: the tables the parsed SQL reads, keyed by the resolved SQL.
+- per query: the tables the parsed SQL reads, keyed by the resolved SQL;
+- per model: its bound output columns, keyed by its SQL and its inputs' columns (a source's
+  by its declaration and its files' stamps).
 A missing, stale or corrupt cache is simply rebuilt.
 
 The cache holds no secret: of a variable ``env_var()`` read it keeps the name and a digest of
@@ -89,6 +91,9 @@ class CompileCache:
     rendered: dict[str, Rendered] = field(default_factory=dict)
     tables: dict[str, frozenset[TableRef]] = field(default_factory=dict)
     relations: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)  # queries that call table functions
+    bound: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    source_columns: dict[str, tuple[tuple[str, str], ...] | None] = field(default_factory=dict)
     validated: set[str] = field(default_factory=set)
     snapshot: Snapshot | None = None
     dirty: bool = False
@@ -112,6 +117,9 @@ class CompileCache:
             "rendered": self.rendered,
             "tables": self.tables,
             "relations": self.relations,
+            "functions": self.functions,
+            "bound": self.bound,
+            "source_columns": self.source_columns,
             "validated": self.validated,
             "snapshot": self.snapshot,
         }
@@ -138,11 +146,17 @@ class CompileCache:
             self.dirty = True
         return found
 
-    def keep_only(self, render_keys: set[str], sql_hashes: set[str]) -> None:
+    def keep_only(
+        self, render_keys: set[str], sql_hashes: set[str], bind_keys: set[str] | None = None
+    ) -> None:
         """Drop entries the last compile did not use, so the cache does not grow forever."""
         if len(self.rendered) > len(render_keys) or len(self.tables) > len(sql_hashes):
             self.rendered = {k: v for k, v in self.rendered.items() if k in render_keys}
             self.tables = {k: v for k, v in self.tables.items() if k in sql_hashes}
+            self.functions &= sql_hashes
+            self.dirty = True
+        if bind_keys is not None and len(self.bound) > len(bind_keys):
+            self.bound = {k: v for k, v in self.bound.items() if k in bind_keys}
             self.dirty = True
 
     def reuse(self, key: str) -> tuple[Project, Graph] | None:

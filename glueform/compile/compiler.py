@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -62,14 +63,236 @@ def compile_project(project: Project, cache: CompileCache | None = None) -> Grap
     with _redacting({n for _, out, _ in rendered.values() for n in out.env}):
         _check_database_names(project, rendered)
         _check_relation_clashes(rendered, relations, source_relations)
+    resolved = {}
+    for name, (spec, out, _) in rendered.items():
+        with _redacting(out.env):
+            resolved[name] = _resolve(project, spec, out, relations, source_relations)
+    _parse_new(project, rendered, resolved, cache)
     nodes = {}
     for name, (spec, out, config) in rendered.items():
         with _redacting(out.env):
             nodes[name] = _node(
-                project, name, spec, out, config, relations, source_relations, cache
+                project, name, spec, out, config, resolved[name], relations, source_relations,
+                cache,
+            )  # fmt: skip
+    graph = Graph.build(nodes, project.sources, project.dialect)
+    bind_keys = (
+        _bind(project, graph, rendered, relations, source_relations, cache)
+        if project.dialect == "duckdb"
+        else None
+    )
+    cache.keep_only(used_keys, {n.sql_hash for n in nodes.values()}, bind_keys)
+    return graph
+
+
+def _resolve(
+    project: Project,
+    spec: ModelSpec,
+    out: Rendered,
+    relations: dict[str, str],
+    source_relations: dict[str, str],
+) -> tuple[str, str, str]:
+    """The model's SQL and incremental SQL with relations in place of ref()/source(), and
+    their digest."""
+    for ref in out.refs:
+        if ref not in relations:
+            _unknown_ref(project, spec, ref)
+
+    def resolve(match: Any) -> str:
+        kind, value = match.group(1), match.group(2)
+        return relations[value] if kind == "ref" else source_relations[value]
+
+    sql = TOKEN_RE.sub(resolve, out.sql) if spec.language == "sql" else out.sql
+    incremental_sql = TOKEN_RE.sub(resolve, out.incremental_sql) if out.incremental_sql else ""
+    sql_hash = digest(sql, incremental_sql) if incremental_sql else digest(sql)
+    return sql, incremental_sql, sql_hash
+
+
+def _parse_new(
+    project: Project,
+    rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]],
+    resolved: dict[str, tuple[str, str, str]],
+    cache: CompileCache,
+) -> None:
+    """Parse the queries the cache does not know (DuckDB's parser, in one batch, for a DuckDB
+    project), check them and cache the tables they read."""
+    todo = [
+        (name, text)
+        for name, (spec, _, _) in rendered.items()
+        if spec.language == "sql" and resolved[name][2] not in cache.tables
+        for i, text in enumerate(resolved[name][:2])
+        if text or i == 0  # an empty model is parsed too: it is an error
+    ]
+    if not todo:
+        return
+    if project.dialect != "duckdb":
+        for name, _ in todo:
+            spec, out, _ = rendered[name]
+            sql, incremental_sql, sql_hash = resolved[name]
+            with _redacting(out.env):
+                queries = [
+                    parse_query(text, project.dialect, spec.path, spec.sql)
+                    for text in (sql, incremental_sql)
+                    if text
+                ]
+                _check_output_columns(spec, [output_names(q) for q in queries])
+            cache.tables[sql_hash] = frozenset(t for q in queries for t in referenced_tables(q))
+            cache.functions.discard(sql_hash)
+            cache.dirty = True
+        return
+    from glueform.compile.binding import Parsed, parse_many
+
+    parsed = parse_many([text for _, text in todo])
+    found: dict[str, list[Parsed]] = {}
+    for (name, text), result in zip(todo, parsed, strict=True):
+        spec, out, _ = rendered[name]
+        with _redacting(out.env):
+            found.setdefault(name, []).append(_checked(project, spec, text, result))
+    _check_literals(rendered, resolved, found)
+    for name, results in found.items():
+        spec, out, _ = rendered[name]
+        with _redacting(out.env):
+            _check_output_columns(spec, [r.names for r in results])
+        sql_hash = resolved[name][2]
+        cache.tables[sql_hash] = frozenset(t for r in results for t in r.tables)
+        if any(r.table_functions for r in results):
+            cache.functions.add(sql_hash)
+        else:
+            cache.functions.discard(sql_hash)
+        cache.dirty = True
+
+
+def _check_literals(
+    rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]],
+    resolved: dict[str, tuple[str, str, str]],
+    found: dict[str, list[Any]],
+) -> None:
+    """Typed literals the engine cannot read (``date '2024-13-45'``), all in one call."""
+    from glueform.compile.binding import bad_literals
+    from glueform.compile.positions import ModelText
+
+    spots = [
+        (name, sql, literal)
+        for name, results in found.items()
+        for sql, result in zip(
+            [t for i, t in enumerate(resolved[name][:2]) if t or i == 0], results, strict=False
+        )
+        for literal in result.literals
+    ]
+    for (name, sql, (offset, text, type_)), bad in zip(
+        spots, bad_literals([(t, ty) for _, _, (_, t, ty) in spots]), strict=True
+    ):
+        if bad:
+            spec, out, _ = rendered[name]
+            with _redacting(out.env):
+                raise ModelText(spec.path, spec.sql, sql).error(
+                    f"'{text}' is not a valid {type_}",
+                    offset,
+                    f"write a value the engine reads as {type_} (for a DATE: 'YYYY-MM-DD')",
+                    len(text) + 2,
+                )
+
+
+def _checked(project: Project, spec: ModelSpec, sql: str, result: Any) -> Any:
+    """A parse result, or the user error it is."""
+    from glueform.compile.binding import Parsed, trailing_semicolon
+    from glueform.compile.positions import ModelText
+
+    text = ModelText(spec.path, spec.sql, sql)
+    end = trailing_semicolon(sql)
+    if end is not None:
+        raise text.error(
+            "the model's SQL ends with ';'",
+            end,
+            "remove the ';': a model is one query, which glueform wraps to build its output",
+        )
+    if isinstance(result, Parsed):
+        return result
+    if result.unsupported:  # valid SQL DuckDB cannot serialise (PIVOT ...): sqlglot reads it
+        query = parse_query(sql, project.dialect, spec.path, spec.sql)
+        return Parsed(frozenset(referenced_tables(query)), tuple(output_names(query)), False)
+    if "expression depth" in result.message:
+        raise UserError(
+            "the SQL nests too deeply for the SQL parser",
+            SourceLocation(spec.path, 1, 1),
+            hint="name the inner parts with CTEs (with x as (...)) instead of nesting them",
+        )
+    if result.offset is None:
+        if not sql.strip() or result.message.endswith("has nothing"):
+            raise UserError(
+                "the model's file holds no query",
+                SourceLocation(spec.path, 1, 1),
+                hint="write one SELECT query, or delete the file",
             )
-    cache.keep_only(used_keys, {n.sql_hash for n in nodes.values()})
-    return Graph.build(nodes, project.sources, project.dialect)
+        raise UserError(
+            result.message,
+            SourceLocation(spec.path, 1, 1),
+            hint="remove trailing statements, DDL and extra semicolons; glueform writes the output",
+        )
+    near = _NEAR.search(result.message)
+    return_width = len(near.group(1)) if near else 1
+    raise text.error(
+        f"SQL syntax error: {result.message}",
+        result.offset,
+        "the model's SQL is parsed after Jinja rendering; run 'glueform compile' to see it",
+        return_width,
+    )
+
+
+_NEAR = re.compile(r'at or near "([^"]+)"')
+
+
+def _bind(
+    project: Project,
+    graph: Graph,
+    rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]],
+    relations: dict[str, str],
+    source_relations: dict[str, str],
+    cache: CompileCache,
+) -> set[str]:
+    """Bind every SQL model in DAG order against its inputs' columns (``binding.py``);
+    returns the binding cache's keys it used."""
+    from glueform.compile.binding import Binder, BindInput
+    from glueform.compile.positions import ModelText
+    from glueform.sql import quote_identifier
+
+    databases = {project.database, *(n.database for n in graph.nodes.values())}
+    databases |= {t.source for t in project.sources.values()}
+    binder = Binder(
+        schemas=tuple(sorted(quote_identifier(d, "duckdb") for d in databases)),
+        sources={source_relations[k]: t for k, t in project.sources.items()},
+        bound=cache.bound,
+        source_cache=cache.source_columns,
+    )
+    models = []
+    for name in graph.topological():
+        node = graph.nodes[name]
+        spec = rendered[name][0]
+        models.append(
+            BindInput(
+                name=name,
+                database=node.database,
+                table=name,
+                relation=relations[name],
+                sql=node.sql,
+                incremental_sql=node.incremental_sql,
+                reads=(
+                    *(relations[r] for r in node.refs),
+                    *(source_relations[s] for s in node.sources),
+                ),
+                text=ModelText(spec.path, spec.sql, node.sql),
+                bindable=node.language == "sql" and node.sql_hash not in cache.functions,
+            )
+        )
+    before = set(cache.bound)
+    try:
+        with _redacting({n for _, out, _ in rendered.values() for n in out.env}):
+            binder.bind_all(models)
+    finally:
+        binder.close()
+    if set(cache.bound) != before:
+        cache.dirty = True
+    return binder.used
 
 
 def _render_model(
@@ -177,15 +400,15 @@ def _check_database_names(
     project: Project, rendered: dict[str, tuple[ModelSpec, Rendered, dict[str, Any]]]
 ) -> None:
     """Two databases whose names are equal without case are one database on the engines."""
-    seen: dict[str, tuple[str, str]] = {}  # folded -> (as written, where)
-    named = [(project.database, str(project.config_path))]
-    named += [(t.source, str(t.location)) for t in project.sources.values()]
-    named += [(c.database, str(c.location)) for c in project.crawlers]
+    seen: dict[str, tuple[str, Any]] = {}  # folded -> (as written, where)
+    named: list[tuple[str, Any]] = [(project.database, project.config_path)]
+    named += [(t.source, t.location) for t in project.sources.values()]
+    named += [(c.database, c.location) for c in project.crawlers]
     named += [
-        (config.get("database", project.database), str(spec.location))
+        (config.get("database", project.database), spec.location)
         for spec, _, config in rendered.values()
     ]
-    for database, where in named:
+    for database, where in named:  # places are spelt only for the error
         first = seen.setdefault(database.casefold(), (database, where))
         if first[0] != database:
             raise UserError(
@@ -225,32 +448,13 @@ def _node(
     spec: ModelSpec,
     out: Rendered,
     config: dict[str, Any],
+    resolved: tuple[str, str, str],
     relations: dict[str, str],
     source_relations: dict[str, str],
     cache: CompileCache,
 ) -> Node:
-    for ref in out.refs:
-        if ref not in relations:
-            _unknown_ref(project, spec, ref)
-
-    def resolve(match: Any) -> str:
-        kind, value = match.group(1), match.group(2)
-        return relations[value] if kind == "ref" else source_relations[value]
-
-    sql = TOKEN_RE.sub(resolve, out.sql) if spec.language == "sql" else out.sql
-    incremental_sql = TOKEN_RE.sub(resolve, out.incremental_sql) if out.incremental_sql else ""
-    sql_hash = digest(sql, incremental_sql) if incremental_sql else digest(sql)
-    tables = cache.tables.get(sql_hash) if spec.language == "sql" else frozenset()
-    if tables is None:
-        queries = [
-            parse_query(text, project.dialect, spec.path, spec.sql)
-            for text in (sql, incremental_sql)
-            if text
-        ]
-        _check_output_columns(spec, queries)  # before caching: the cache holds what passed
-        tables = frozenset(table for query in queries for table in referenced_tables(query))
-        cache.tables[sql_hash] = tables
-        cache.dirty = True
+    sql, incremental_sql, sql_hash = resolved
+    tables = cache.tables.get(sql_hash, frozenset()) if spec.language == "sql" else frozenset()
     declared = {relations[r] for r in out.refs} | {source_relations[s] for s in out.sources}
     if incremental_sql:
         declared.add(relations[name])  # {{ this }}: the model's current version
@@ -307,14 +511,13 @@ def _node(
     )
 
 
-def _check_output_columns(spec: ModelSpec, queries: list[Any]) -> None:
+def _check_output_columns(spec: ModelSpec, queries: Iterable[Iterable[str]]) -> None:
     """Output columns equal without case would be one column on the engines (DuckDB renames
-    the second ``x_1``, Spark refuses it): known from the SQL alone where it names them."""
-    import re
-
-    for query in queries:
+    the second ``x_1``, Spark refuses it): known from the SQL alone where it names them
+    (``queries``: each query's spelled-out output names)."""
+    for names in queries:
         seen: dict[str, str] = {}
-        for name in output_names(query):
+        for name in names:
             first = seen.get(name.casefold())
             seen.setdefault(name.casefold(), name)
             if first is None:

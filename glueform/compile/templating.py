@@ -308,7 +308,31 @@ def _template_error(
         hint = None
     if text is None and path.is_file():
         text = path.read_text(encoding="utf-8")
+    if text and isinstance(exc, jinja2.TemplateSyntaxError) and "Unexpected end" in message:
+        line = _unclosed_block_line(text) or line  # the end of the file says nothing
+        hint = "close the block this line opens ({% end... %})"
     snippet = snippet_at(text, line, 1) if text else None
     return UserError(
         f"template error: {message}", SourceLocation(path, line, 1), hint=hint, snippet=snippet
     )
+
+
+_BLOCK_TAG = re.compile(r"\{%-?\s*(\w+)")
+_BLOCKS = {"for", "if", "macro", "call", "filter", "set", "raw", "block", "with"}
+
+
+def _unclosed_block_line(text: str) -> int | None:
+    """The line of the innermost block tag that is never closed (``{% for %}`` ...)."""
+    stack: list[tuple[str, int]] = []
+    for tag in _BLOCK_TAG.finditer(text):
+        word = tag.group(1)
+        if word in _BLOCKS:
+            rest = text[tag.end() : text.find("%}", tag.end())]
+            if word == "set" and "=" in rest:
+                continue  # {% set x = ... %} needs no end
+            stack.append((word, tag.start()))
+        elif word.startswith("end") and stack and stack[-1][0] == word[3:]:
+            stack.pop()
+    if not stack:
+        return None
+    return text.count("\n", 0, stack[-1][1]) + 1

@@ -62,7 +62,8 @@ CRAWLER_GLOBS = ("crawlers/*.yml", "crawlers/*.yaml")
 def _glob(root: Path, *patterns: str) -> list[Path]:
     for pattern in patterns:  # a folder that cannot be listed is an error, not an empty one
         check_folder(root / pattern.split("/", 1)[0], recursive="**" in pattern)
-    return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+    found = (p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+    return sorted(found, key=lambda p: p.parts)  # Path's own order, without its __lt__
 
 
 def input_files(root: Path) -> list[Path]:
@@ -295,6 +296,7 @@ def _models(
     root: Path, defaults: Mapping[str, Any], folders: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, ModelSpec]:
     models: dict[str, ModelSpec] = {}
+    folded: dict[str, ModelSpec] = {}  # name without case -> model: one look-up per file
     base = root / "transforms"
     ordered_folders = sorted(folders, key=len)
     for path in _glob(root, MODEL_GLOB, PYTHON_MODEL_GLOB):
@@ -306,7 +308,7 @@ def _models(
                 SourceLocation(path, 1, 1),
                 hint="a model's name is its file's stem: use letters, digits and _, not starting with a digit",
             )
-        other = next((m for m in models.values() if m.name.casefold() == name.casefold()), None)
+        other = folded.get(name.casefold())
         if other is not None:
             alike = "" if other.name == name else f" ('{other.name}' without case)"
             raise UserError(
@@ -319,7 +321,7 @@ def _models(
             folders[f] for f in ordered_folders if rel.startswith(f.strip("/") + "/")
         ]
         config = merge_config(*layers)
-        models[name] = ModelSpec(
+        models[name] = folded[name.casefold()] = ModelSpec(
             name=name,
             path=path,
             rel_path=f"transforms/{rel}",

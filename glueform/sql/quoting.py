@@ -1,5 +1,6 @@
 """Names and values spelt as SQL of a dialect: every identifier and literal is quoted here,
-never by hand."""
+never by hand. DuckDB's own spelling is written out (it is what sqlglot generates, and a
+large compile quotes thousands of names before it needs sqlglot for anything else)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def _dialect(name: str) -> Any:
 @lru_cache(maxsize=8192)  # a run quotes the same relations again and again
 def quote_relation(database: str, name: str, dialect: str) -> str:
     """A fully quoted ``database.name`` in ``dialect``."""
+    if dialect == "duckdb" and database:
+        return f"{_duckdb_identifier(database)}.{_duckdb_identifier(name)}"
     from sqlglot import exp
 
     return str(_dialect(dialect).generate(exp.table_(name, db=database, quoted=True)))
@@ -25,12 +28,20 @@ def quote_relation(database: str, name: str, dialect: str) -> str:
 
 @lru_cache(maxsize=8192)
 def quote_identifier(name: str, dialect: str) -> str:
+    if dialect == "duckdb":
+        return _duckdb_identifier(name)
     from sqlglot import exp
 
     return str(_dialect(dialect).generate(exp.to_identifier(name, quoted=True)))
 
 
+def _duckdb_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def string_literal(value: str, dialect: str) -> str:
+    if dialect == "duckdb":
+        return "'" + value.replace("'", "''") + "'"
     from sqlglot import exp
 
     return str(_dialect(dialect).generate(exp.Literal.string(value)))

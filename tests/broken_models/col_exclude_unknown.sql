@@ -1,0 +1,2 @@
+select * exclude (ammount)
+from {{ ref('stg_orders') }}

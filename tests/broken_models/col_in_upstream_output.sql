@@ -1,0 +1,3 @@
+select customer_id,
+    total_amount
+from {{ ref('customer_totals') }}

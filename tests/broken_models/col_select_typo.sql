@@ -1,0 +1,3 @@
+select order_id,
+    amont
+from {{ ref('stg_orders') }}

@@ -1,0 +1,3 @@
+select customer_id,
+    contry
+from {{ source('raw', 'customers') }}

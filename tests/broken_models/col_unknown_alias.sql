@@ -1,0 +1,3 @@
+select order_id,
+    x.amount
+from {{ ref('stg_orders') }} o

@@ -1,0 +1,3 @@
+select order_id,
+    coalese(status, 'none') as status
+from {{ ref('stg_orders') }}

@@ -1,0 +1,3 @@
+select order_id,
+    row_number() as rn
+from {{ ref('stg_orders') }}

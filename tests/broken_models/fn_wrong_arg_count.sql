@@ -1,0 +1,3 @@
+select order_id,
+    round(amount, 2, 3) as amount
+from {{ ref('stg_orders') }}

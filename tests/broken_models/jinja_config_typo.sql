@@ -1,0 +1,3 @@
+{{ config(materialised='table') }}
+select order_id
+from {{ ref('stg_orders') }}

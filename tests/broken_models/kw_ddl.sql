@@ -1,0 +1,2 @@
+create table x as
+select order_id from {{ ref('stg_orders') }}

@@ -1,0 +1,2 @@
+select order_id
+form {{ ref('stg_orders') }}

@@ -1,0 +1,3 @@
+select order_id,
+    ordered_at + interval 1 dya as later
+from {{ ref('stg_orders') }}

@@ -1,0 +1,1 @@
+-- a model that was never written

@@ -1,0 +1,2 @@
+selct order_id
+from {{ ref('stg_orders') }}

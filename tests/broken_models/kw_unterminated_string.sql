@@ -1,0 +1,3 @@
+select order_id
+from {{ ref('stg_orders') }}
+where status = 'shipped

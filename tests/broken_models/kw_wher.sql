@@ -1,0 +1,3 @@
+select order_id
+from {{ ref('stg_orders') }}
+wher amount > 5

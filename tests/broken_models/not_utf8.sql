@@ -1,0 +1,3 @@
+select order_id,
+    café as x
+from {{ ref('stg_orders') }}

@@ -1,0 +1,4 @@
+select customer_id,
+    sum(name) as n
+from {{ ref('stg_customers') }}
+group by customer_id
