@@ -49,6 +49,9 @@ class SparkEngine:
         self.project_root = project_root
         self.spark: Any = None
         self._csv_tables: dict[tuple[str, str, str | None], CatalogTable] = {}
+        # columns() per relation, until this engine registers or builds it again: a model's
+        # typed transpile asks for each of its inputs, and each ask is a Spark analysis
+        self._columns: dict[tuple[str, str], tuple[ColumnDef, ...]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -68,12 +71,14 @@ class SparkEngine:
     # -- registration --------------------------------------------------------------------------
 
     def create_databases(self, names: set[str]) -> None:
+        self._columns.clear()
         for name in sorted(names):
             db = quote_identifier(name, DIALECT)
             self.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")  # nothing of an earlier run leaks in
             self.sql(f"CREATE DATABASE {db}")
 
     def register(self, table: CatalogTable) -> None:
+        self._columns.pop((table.database, table.name), None)
         relation = quote_relation(table.database, table.name, DIALECT)
         if table.is_view:
             assert table.view_sql is not None
@@ -137,6 +142,7 @@ class SparkEngine:
 
     def build(self, node: Node, sql: str, location: str) -> BuildOutput:
         relation = quote_relation(node.database, node.name, DIALECT)
+        self._columns.pop((node.database, node.name), None)
         if node.materialized == "view":
             self.sql(f"CREATE OR REPLACE VIEW {relation} AS {sql}")
             return BuildOutput(None, None, sql, self.columns(node.database, node.name))
@@ -227,6 +233,7 @@ class SparkEngine:
         from pyspark.sql import functions as F
 
         relation = quote_relation(node.database, node.name, DIALECT)
+        self._columns.pop((node.database, node.name), None)
         stored = self._stored(node, frame)
         local = "://" not in location
         counted = None if local else Observation(f"glueform_{uuid.uuid4().hex}")
@@ -263,7 +270,11 @@ class SparkEngine:
         return frame if exprs is None else frame.selectExpr(*exprs)
 
     def columns(self, database: str, name: str) -> tuple[ColumnDef, ...]:
-        return _column_defs(self.spark.table(quote_relation(database, name, DIALECT)).schema)
+        key = (database, name)
+        if key not in self._columns:
+            relation = quote_relation(database, name, DIALECT)
+            self._columns[key] = _column_defs(self.spark.table(relation).schema)
+        return self._columns[key]
 
     def discard(self, location: str) -> None:
         shutil.rmtree(location, ignore_errors=True)

@@ -17,6 +17,8 @@ def normalize_type(type_sql: str, dialect: str, to: str | None = None) -> str:
     """One spelling per type (DuckDB says VARCHAR, sqlglot TEXT), so types compare equal;
     ``to`` converts to another dialect's names (Spark's ``string`` is DuckDB's VARCHAR)."""
     out = to or dialect
+    if dialect == out == "duckdb" and (known := _duckdb_scalar(type_sql)):
+        return known[0]
     parsed = _parse_type(type_sql, dialect)
     text = parsed.sql(dialect=out) if parsed is not None else type_sql.upper()
     return _duckdb_names(text) if out == "duckdb" else text
@@ -39,6 +41,8 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
     its own way), FLOAT is DOUBLE, and a timestamp is
     the wall-clock time in the target's zone (TIMESTAMP); inside structs, lists and maps too.
     DuckDB's HUGEINT sums and Spark's INT years would otherwise differ on disk."""
+    if dialect == "duckdb" and (known := _duckdb_scalar(type_sql)):
+        return known[1]
     from sqlglot import exp
 
     parsed = _parse_type(type_sql, dialect)
@@ -75,7 +79,7 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
 
 
 # sqlglot's names that DuckDB spells otherwise (what DuckDB reports, and the crawler writes)
-_DUCKDB_SCALARS = {
+_DUCKDB_SPELLING = {
     "TEXT": "VARCHAR",
     "INT": "INTEGER",
     "REAL": "FLOAT",
@@ -107,9 +111,47 @@ def type_tree(type_sql: str, dialect: str = "duckdb") -> Any:
             params = [p.name for p in kids] or ["18", "3"]
             return f"DECIMAL({params[0]},{params[1] if len(params) == 2 else 0})"
         text = node.sql(dialect="duckdb")
-        return _DUCKDB_SCALARS.get(text, text)
+        return _DUCKDB_SPELLING.get(text, text)
 
     return tree(parsed)
+
+
+# The scalar types DuckDB's DESCRIBE reports, as the sqlglot path above spells them:
+# (normalize_type, storage_type, type_sql in DuckDB). A DuckDB run meets almost only these, and
+# answering them without sqlglot keeps a cached run from loading it; any other spelling (nested
+# types, lower case, aliases) takes the sqlglot path. tests/test_sql_fast_paths.py checks each
+# entry against that path, so a sqlglot upgrade that changes one fails there.
+_DUCKDB_SCALARS = {
+    "BOOLEAN": ("BOOLEAN", "BOOLEAN", "BOOLEAN"),
+    "TINYINT": ("TINYINT", "BIGINT", "TINYINT"),
+    "SMALLINT": ("SMALLINT", "BIGINT", "SMALLINT"),
+    "INTEGER": ("INTEGER", "BIGINT", "INT"),
+    "BIGINT": ("BIGINT", "BIGINT", "BIGINT"),
+    "HUGEINT": ("INT128", "BIGINT", "INT128"),
+    "FLOAT": ("REAL", "DOUBLE", "REAL"),
+    "DOUBLE": ("DOUBLE", "DOUBLE", "DOUBLE"),
+    "VARCHAR": ("VARCHAR", "VARCHAR", "TEXT"),
+    "BLOB": ("BLOB", "BLOB", "BLOB"),
+    "DATE": ("DATE", "DATE", "DATE"),
+    "TIME": ("TIME", "TIME", "TIME"),
+    "TIMESTAMP": ("TIMESTAMP", "TIMESTAMP", "TIMESTAMP"),
+    "TIMESTAMP WITH TIME ZONE": ("TIMESTAMPTZ", "TIMESTAMP", "TIMESTAMPTZ"),
+    "INTERVAL": ("INTERVAL", "INTERVAL", "INTERVAL"),
+    "UUID": ("UUID", "UUID", "UUID"),
+}
+
+
+def _duckdb_scalar(type_sql: str) -> tuple[str, str, str] | None:
+    known = _DUCKDB_SCALARS.get(type_sql)
+    if known is not None or not type_sql.startswith("DECIMAL("):
+        return known
+    import re
+
+    found = re.fullmatch(r"DECIMAL\(([1-9]\d?), ?(0|[1-9]\d?)\)", type_sql, re.ASCII)
+    if found is None or not int(found[2]) <= int(found[1]) <= 38:
+        return None
+    spelt = f"DECIMAL({found[1]}, {found[2]})"
+    return spelt, f"DECIMAL(38, {found[2]})", spelt
 
 
 def stored_types(
@@ -153,6 +195,8 @@ def cast_columns(
 
 def type_sql(type_duckdb: str, dialect: str) -> str:
     """A DuckDB type name (the catalog's) spelt in ``dialect``."""
+    if dialect == "duckdb" and (known := _duckdb_scalar(type_duckdb)):
+        return known[2]
     from sqlglot import exp
 
     return exp.DataType.build(type_duckdb, dialect="duckdb").sql(dialect=dialect)
