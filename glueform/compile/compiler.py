@@ -149,6 +149,22 @@ def sql_for(node: Node, graph: Graph, dialect: str, schema: Schema | None = None
         raise UserError(str(exc), node.location, hint=exc.hint) from None
 
 
+def input_schema(node: Node, graph: Graph, known: Schema) -> Schema | None:
+    """The part of ``known`` (database -> table -> columns) that ``node`` reads; None unless
+    every input's columns are known (the SQL is then shown as transpiled, untyped)."""
+    from glueform.compile.dag import source_relation
+
+    wanted = [source_relation(k) for k in node.sources]
+    wanted += [(graph.nodes[r].database, r) for r in node.refs if r in graph.nodes]
+    schema: Schema = {}
+    for database, name in wanted:
+        columns = known.get(database, {}).get(name)
+        if not columns:
+            return None
+        schema.setdefault(database, {})[name] = columns
+    return schema
+
+
 def _config(spec: ModelSpec, out: Rendered) -> dict[str, Any]:
     if out.config:
         from glueform.project.validate import validate_config
