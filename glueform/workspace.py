@@ -25,16 +25,25 @@ from glueform.compile.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
 from glueform.fingerprint import digest
 from glueform.plan.apply import apply_table_changes
-from glueform.plan.builder import Plan, TableChange, build_plan, crawler_status, source_changes
+from glueform.plan.builder import (
+    Plan,
+    TableChange,
+    build_plan,
+    crawler_status,
+    root_changes,
+    source_changes,
+)
 from glueform.plan.desired import source_partitions
 from glueform.plan.saved import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
+from glueform.project.files import read_bytes
 from glueform.project.loader import input_files, select_crawlers
 
 CATALOG_FILE = "catalog.db"
 
 if TYPE_CHECKING:
     from glueform.catalog.model import CatalogTable
+    from glueform.catalog.rollback import RollbackResult
     from glueform.catalog.store import CatalogStore
     from glueform.crawl.crawler import CrawlResult
     from glueform.secrets import Secrets
@@ -81,9 +90,7 @@ class Workspace:
     def input_key(self) -> str:
         """Digest of every input file and var: the project's identity for caches and saved plans."""
         root = self.root.resolve()
-        files = [
-            part for f in input_files(root) if f.is_file() for part in (str(f), f.read_bytes())
-        ]
+        files = [part for f in input_files(root) if f.is_file() for part in (str(f), read_bytes(f))]
         return digest(__version__, self.vars, *files)
 
     @property
@@ -210,10 +217,11 @@ class Workspace:
         from glueform.catalog.store import CatalogStore
 
         target = self.target
+        root = None if "://" in target.warehouse else self._warehouse()
         store = (
-            CatalogStore(target.catalog)
+            CatalogStore(target.catalog, root)
             if target.catalog
-            else CatalogStore.for_path(target.state_dir / CATALOG_FILE)
+            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, root)
         )
         try:
             yield store
@@ -227,6 +235,8 @@ class Workspace:
         out: Path | None = None,
     ) -> Plan:
         """What a run would build and why, and the catalog changes; ``out`` saves it for apply."""
+        from glueform.catalog.bookmarks import bookmark_roots
+
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
             plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
@@ -234,6 +244,7 @@ class Workspace:
                 plan,
                 glue=tuple(self.glue_changes(catalog)),
                 crawlers=tuple(crawler_status(self.project.crawlers, catalog)),
+                roots=tuple(root_changes(bookmark_roots(catalog), self.graph.sources)),
             )
             if out is not None:
                 write_plan(
@@ -331,11 +342,19 @@ class Workspace:
 
     def rewind_bookmark(self, name: str, run_id: str) -> CatalogTable:
         """Put ``name``'s bookmarks and table back as they were after run ``run_id``."""
-        from glueform.catalog.bookmarks import rewind_bookmark
+        from glueform.catalog.rollback import rollback
 
         node = self._incremental_node(name)
         with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
-            return rewind_bookmark(catalog, name, node.database, run_id)
+            return rollback(catalog, node.database, name, run_id=run_id).table
+
+    def rollback(self, database: str, name: str, to_version: int) -> RollbackResult:
+        """Make version ``to_version`` of a table current again, with its model's bookmarks as
+        they were then; under the run lock, so no run commits meanwhile."""
+        from glueform.catalog.rollback import rollback
+
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            return rollback(catalog, database, name, to_version)
 
     def _incremental_node(self, name: str) -> Node:
         node = self.graph.nodes.get(name)

@@ -27,22 +27,14 @@ from glueform.catalog import (
     StaleVersionError,
 )
 from glueform.catalog import schema as catalog_schema
-
-PG_URL = os.environ.get("GLUEFORM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def fresh_postgres() -> str:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-    catalog_schema.metadata.drop_all(engine)
-    engine.dispose()
-    return PG_URL
+from glueform.catalog.locations import Locations
+from glueform.catalog.rollback import rollback
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CatalogStore]:
-    url = f"sqlite:///{tmp_path / 'catalog.db'}" if request.param == "sqlite" else fresh_postgres()
+    sqlite = f"sqlite:///{tmp_path / 'catalog.db'}"
+    url = sqlite if request.param == "sqlite" else request.getfixturevalue("fresh_postgres")
     catalog = CatalogStore(url)
     yield catalog
     catalog.close()
@@ -139,12 +131,12 @@ def test_search_databases_and_rollback(store: CatalogStore, tmp_path: Path) -> N
     assert [t.name for t in store.search("ORDER KEY")] == ["customers", "orders"]
     assert [t.name for t in store.search("all orders")] == ["orders"]
     store.put_table(table(location=str(v2)), 1)
-    restored = store.rollback("shop", "orders", 1)
+    restored = rollback(store, "shop", "orders", 1).table
     assert restored.version == 3 and restored.location == str(v1)
     with pytest.raises(CatalogError, match="has no version 9"):
-        store.rollback("shop", "orders", 9)
+        rollback(store, "shop", "orders", 9)
     with pytest.raises(CatalogError, match="no table shop.nope"):
-        store.rollback("shop", "nope", 1)
+        rollback(store, "shop", "nope", 1)
 
 
 def test_lock_is_exclusive_and_a_dead_holder_is_taken_over(store: CatalogStore) -> None:
@@ -206,8 +198,8 @@ def test_unreachable_catalog_url_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot open the catalog" in result.stderr and "secret" not in result.stderr
 
 
-def test_project_on_a_postgresql_catalog(tmp_path: Path) -> None:
-    url = fresh_postgres()
+def test_project_on_a_postgresql_catalog(tmp_path: Path, fresh_postgres: str) -> None:
+    url = fresh_postgres
     files = basic_files()
     files["glueform.yml"] = files["glueform.yml"].replace(
         "    threads: 2\n", f"    threads: 2\n    catalog: {url}\n"
@@ -320,7 +312,7 @@ def test_an_older_catalog_upgrades(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:  # a catalog as schema version 1 left it
-        catalog_schema.MIGRATIONS[0](conn)
+        catalog_schema.MIGRATIONS[0](conn, Locations())
         conn.execute(insert(catalog_schema.meta).values(key="schema_version", value="1"))
         conn.execute(
             insert(catalog_schema.runs).values(

@@ -33,6 +33,7 @@ LAYERS = {
     "errors": set(),
     "secrets": set(),
     "fingerprint": set(),
+    "parquet": set(),  # Parquet footers: the crawler and the engines read them
     "project": {"errors", "secrets", "fingerprint"},
     "sql": {"fingerprint", "errors", "secrets"},
     # transforms/ spans the stages: compile.py reads a transform's file, runtime.py runs it
@@ -49,6 +50,7 @@ LAYERS = {
         "catalog",
         "transforms",
         "crawl",
+        "parquet",
     },
     "build": {
         "fingerprint",
@@ -93,3 +95,130 @@ def test_nothing_imports_the_cli() -> None:
         if "cli" not in f.relative_to(ROOT / "glueform").parts and "cli" in _imports(f)
     ]
     assert offenders == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_level_imports(
+    source: str, package: str, modules: set[str], deferred: bool = False
+) -> set[str]:
+    """The glueform modules that a module in ``package`` imports when it is imported (with
+    ``deferred``, also those imported inside functions; never those under TYPE_CHECKING);
+    ``from x import name`` counts as the submodule ``x.name`` when there is one, else as ``x``."""
+    found: set[str] = set()
+
+    def add(name: str) -> None:
+        while name not in modules and "." in name:
+            name = name.rsplit(".", 1)[0]
+        if name in modules:
+            found.add(name)
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for node in statements:
+            if isinstance(node, ast.If):
+                if "TYPE_CHECKING" not in ast.unparse(node.test):
+                    visit(node.body + node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body + node.orelse + node.finalbody)
+                for handler in node.handlers:
+                    visit(handler.body)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    add(alias.name)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    base = f"{anchor}.{base}" if base else anchor
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    add(full if full in modules else base)
+            elif deferred:
+                visit(
+                    [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)]
+                )
+
+    visit(ast.parse(source).body)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The sets of modules that import each other (strongly connected components of more than
+    one module, by Tarjan's algorithm), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            connect(module)
+    return found
+
+
+def _import_graph(deferred: bool) -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in (ROOT / "glueform").rglob("*.py")}
+    graph = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        source = path.read_text(encoding="utf-8")
+        graph[name] = module_level_imports(source, package, set(files), deferred) - {name}
+    return graph
+
+
+def test_no_import_cycles() -> None:
+    """Importing any module never re-enters a module that is still being imported."""
+    graph = _import_graph(deferred=False)
+    assert len(graph) > 50 and graph["glueform.cli.main"]
+    assert cycles(graph) == []
+
+
+def test_no_import_cycles_through_deferred_imports() -> None:
+    """Nor do modules depend on each other through imports deferred into functions (to keep
+    start-up fast): the modules form layers. The root package is left out: every submodule's
+    import runs it first anyway, and it only names the Workspace façade lazily."""
+    graph = {m: deps - {"glueform"} for m, deps in _import_graph(deferred=True).items()}
+    assert "glueform.compile.sandbox" in graph["glueform.compile.templating"]
+    assert cycles({m: deps for m, deps in graph.items() if m != "glueform"}) == []
+
+
+def test_the_cycle_check_can_fail() -> None:
+    modules = {"glueform.cli", "glueform.cli.main", "glueform.cli.jobs", "glueform.errors"}
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from glueform.cli import main\n"
+        "from . import jobs as _\n"
+        "import glueform.errors.x\n"
+        "if TYPE_CHECKING:\n"
+        "    from glueform.cli import jobs\n"
+        "def later():\n"
+        "    import glueform.cli\n"
+    )
+    found = module_level_imports(source, "glueform.cli", modules)
+    assert found == {"glueform.cli.main", "glueform.cli.jobs", "glueform.errors"}
+    found = module_level_imports(source, "glueform.cli", modules, deferred=True)
+    assert found == {"glueform.cli", "glueform.cli.main", "glueform.cli.jobs", "glueform.errors"}
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e", "d"}}
+    assert cycles(graph) == [["a", "b", "c"]]

@@ -23,7 +23,7 @@ from glueform.schedule import cron
 from glueform.schedule.clock import VirtualClock
 from glueform.schedule.daemon import Scheduler, SchedulerOptions
 from glueform.schedule.jobs import JobEnv, run_job
-from glueform.schedule.metrics import render
+from glueform.schedule.metrics import Snapshot, render
 from glueform.schedule.triggers import conditions_met
 
 UTC_ZONE = cron.zone("UTC")
@@ -502,7 +502,7 @@ def test_jobs_cli_runs_logs_and_lineage(tmp_path: Path) -> None:
     assert outcome["status"] == "SUCCEEDED" and outcome["rows_written"] == 1
     events = [json.loads(line) for line in lineage.read_text().splitlines()]
     assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
-    assert events[1]["outputs"] == [{"namespace": "shop", "name": "shop.one"}]
+    assert [(d["namespace"], d["name"]) for d in events[1]["outputs"]] == [("shop", "shop.one")]
     assert events[0]["run"]["runId"] == events[1]["run"]["runId"]
 
     runs = glueform_json("runs", "-p", str(root), "--status", "succeeded")
@@ -533,12 +533,43 @@ def test_metrics_text() -> None:
             "bytes_written": None,
         },
     ]
-    text = render(summary, running=2, fired={"t": 4})
-    assert 'glueform_job_runs_total{job="a",status="SUCCEEDED"} 3' in text
-    assert 'glueform_job_runs_total{job="a",status="FAILED"} 1' in text
-    assert 'glueform_rows_written_total{job="a",status="SUCCEEDED"} 30' in text
-    assert "glueform_scheduler_running_jobs 2" in text
-    assert 'glueform_trigger_fires_total{trigger="t"} 4' in text
+    summary.append({**summary[0], "job": 'say "hi"\\n', "runs": 2})  # escaped, not broken
+    text = render(Snapshot(summary, running=2, fired={"t": 4}, nodes={"success": 7}))
+    assert 'glueform_job_runs_total{job="a",status="SUCCEEDED"} 3.0' in text
+    assert 'glueform_job_runs_total{job="a",status="FAILED"} 1.0' in text
+    assert 'glueform_rows_written_total{job="a",status="SUCCEEDED"} 30.0' in text
+    assert "glueform_scheduler_running_jobs 2.0" in text
+    assert 'glueform_trigger_fires_total{trigger="t"} 4.0' in text
+    assert "# TYPE glueform_job_runs_total counter" in text
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    parsed = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert (
+        parsed[("glueform_job_runs_total", (("job", 'say "hi"\\n'), ("status", "SUCCEEDED")))] == 2
+    )
+    assert parsed[("glueform_node_runs_total", (("status", "success"),))] == 7
+    assert ("glueform_rows_written_total", (("job", "a"), ("status", "FAILED"))) not in parsed
+
+
+def test_a_taken_metrics_port_is_a_user_error(tmp_path: Path) -> None:
+    import socket
+
+    from glueform.errors import UserError
+    from glueform.schedule import api
+
+    root = jobs_project(tmp_path, "jobs:\n  - {name: nightly, select: [one]}\n", {"one": ONE_MODEL})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serving = api.scheduler(Workspace(root), SchedulerOptions(), metrics_port=port)
+        with pytest.raises(UserError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
+            serving.__enter__()
 
 
 # -- the catalog's scheduler record, on SQLite and PostgreSQL ---------------------------------
@@ -546,11 +577,10 @@ def test_metrics_text() -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    from test_catalog import fresh_postgres
-
     from glueform.catalog.store import CatalogStore
 
-    url = f"sqlite:///{tmp_path / 'catalog.db'}" if request.param == "sqlite" else fresh_postgres()
+    sqlite = f"sqlite:///{tmp_path / 'catalog.db'}"
+    url = sqlite if request.param == "sqlite" else request.getfixturevalue("fresh_postgres")
     catalog = CatalogStore(url)
     yield catalog
     catalog.close()
@@ -696,8 +726,10 @@ def test_lineage_events_posted_to_a_url() -> None:
         server.server_close()
     assert error is None
     (event,) = received
-    assert event["eventType"] == "FAIL" and event["job"] == {"namespace": "shop", "name": "nightly"}
-    assert event["inputs"] == [{"namespace": "shop", "name": "raw.orders"}]
+    assert event["eventType"] == "FAIL"
+    assert (event["job"]["namespace"], event["job"]["name"]) == ("shop", "nightly")
+    assert [(d["namespace"], d["name"]) for d in event["inputs"]] == [("shop", "raw.orders")]
+    assert event["run"]["facets"]["glueform_run"]["runId"] == "jr_1"
     assert event["run"]["facets"]["errorMessage"]["message"] == "boom"
     assert event["eventTime"] == "1970-01-01T00:00:00.000Z"
     down = Lineage(f"http://127.0.0.1:{server.server_address[1]}/", "shop").emit(

@@ -125,9 +125,9 @@ def test_two_schedulers_run_one_job_once(tmp_path: Path) -> None:
 
         url = first.wait_for("metrics")["url"]
         text = urllib.request.urlopen(url, timeout=5).read().decode()
-        assert 'glueform_job_runs_total{job="nightly",status="SUCCEEDED"} 1' in text
-        assert "glueform_scheduler_running_jobs 0" in text
-        assert 'glueform_node_runs_total{status="success"} 1' in text
+        assert 'glueform_job_runs_total{job="nightly",status="SUCCEEDED"} 1.0' in text
+        assert "glueform_scheduler_running_jobs 0.0" in text
+        assert 'glueform_node_runs_total{status="success"} 1.0' in text
     finally:
         assert first.terminate() == 0
         assert second.terminate() == 0
@@ -234,4 +234,59 @@ def test_max_concurrent_runs_across_processes(tmp_path: Path) -> None:
         os.kill(first.pid, signal.SIGTERM)
         first.wait(30)
     assert [r["status"] for r in catalog_rows(root, s.job_runs)] == ["STOPPED"]
+    assert catalog_rows(root, s.locks) == []
+
+
+def _run_waiting_for_the_run_lock(root: Path, end: str) -> tuple[dict[str, Any], float]:
+    """Run the job (its attempt in a child process, as the scheduler does) while this process
+    holds the project's run lock; once the attempt says it waits, ``end`` it: "stop" sets the
+    scheduler's stop signal, "timeout" lets the job's timeout end it. Returns the outcome and
+    the seconds from the wait's start to the outcome."""
+    from glueform.schedule.jobs import JobEnv, run_job
+
+    ws = Workspace(root)
+    env = JobEnv(ws.project.root, ws.project.name, ws.target.state_dir, kill_grace=30.0)
+    logs = ws.target.state_dir / "logs"
+    outcome: dict[str, Any] = {}
+    with ws.catalog() as store, store.lock(f"run:{ws.project.name}"):
+        runner = threading.Thread(
+            target=lambda: outcome.update(run_job(env, store, ws.project.jobs["nightly"]).to_dict())
+        )
+        runner.start()
+        deadline = time.monotonic() + 60
+        while not any(
+            "waiting_for_lock" in p.read_text() for p in logs.glob("*.jsonl")
+        ):  # the child started and met the held lock
+            assert time.monotonic() < deadline and runner.is_alive(), outcome
+            time.sleep(0.05)
+        waiting = time.monotonic()
+        if end == "stop":
+            env.stop.set()
+        runner.join(60)
+        assert not runner.is_alive()
+        held = catalog_rows(root, s.locks)
+    assert [r["name"] for r in held] == ["run:shop"]  # the test's lock was never taken away
+    seconds = time.monotonic() - waiting
+    (log,) = logs.glob("*.jsonl")
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "attempt_stopped" in events  # ended by SIGTERM, not killed after the grace
+    return outcome, seconds
+
+
+def test_a_job_waiting_for_the_run_lock_stops_when_the_scheduler_stops(tmp_path: Path) -> None:
+    root = project(tmp_path, FAST)
+    outcome, seconds = _run_waiting_for_the_run_lock(root, "stop")
+    assert outcome["status"] == "STOPPED"
+    assert seconds < 8
+    assert [r["status"] for r in catalog_rows(root, s.job_runs)] == ["STOPPED"]
+    assert catalog_rows(root, s.runs) == []  # it never began a transform run
+    assert catalog_rows(root, s.locks) == []
+
+
+def test_a_job_waiting_for_the_run_lock_ends_at_its_timeout(tmp_path: Path) -> None:
+    root = project(tmp_path, FAST, timeout="2s")
+    outcome, seconds = _run_waiting_for_the_run_lock(root, "timeout")
+    assert outcome["status"] == "TIMEOUT" and "2s" in outcome["error"]
+    assert seconds < 8
+    assert [r["status"] for r in catalog_rows(root, s.job_runs)] == ["TIMEOUT"]
     assert catalog_rows(root, s.locks) == []

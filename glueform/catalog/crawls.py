@@ -16,9 +16,12 @@ from glueform.catalog import schema as s
 from glueform.catalog.model import CatalogTable, Partition
 from glueform.catalog.store import (
     CatalogStore,
-    StaleVersionError,
+    _delete_table,
+    _ensure_databases,
+    _insert_partitions,
     _insert_versions,
     _json,
+    _partition,
     _put_tables,
 )
 
@@ -61,8 +64,8 @@ def partition_sets(
     out: dict[str, dict[tuple[str, ...], Partition]] = {n: {} for n in names}
     with store.engine.connect() as conn:
         for r in conn.execute(query):
-            values = tuple(_json(r.partition_values))
-            out[r.table_name][values] = Partition(values, r.location, r.rows, r.bytes)
+            part = store.locations.read_partition(_partition(r))
+            out[r.table_name][part.values] = part
     return out
 
 
@@ -98,46 +101,23 @@ def commit_crawl(
     now = time.time()
     p, f = s.partitions, s.crawl_folders
     with store.engine.begin() as conn:
-        have = set(conn.execute(select(s.databases.c.name)).scalars())
-        for name in sorted(set(changes.databases) - have):
-            conn.execute(
-                insert(s.databases).values(name=name, description="", managed=False, created_at=now)
-            )
-        versions = _put_tables(conn, list(changes.tables), now)
+        _ensure_databases(conn, changes.databases, now, managed=False)
+        tables = [(store.locations.store_table(t), v) for t, v in changes.tables]
+        versions = _put_tables(conn, tables, now)
         _insert_versions(
-            conn,
-            crawl_id,
-            [(t, v) for (t, _), v in zip(changes.tables, versions, strict=True)],
-            now,
+            conn, crawl_id, [(t, v) for (t, _), v in zip(tables, versions, strict=True)], now
         )
         for database, name, expected in changes.deletes:
-            t = s.tables
-            result = conn.execute(
-                t.delete().where(
-                    t.c.database == database, t.c.name == name, t.c.version == expected
-                )
-            )
-            if result.rowcount != 1:
-                raise StaleVersionError(f"{database}.{name} changed meanwhile", hint="crawl again")
-            for table, col in ((s.table_versions, "name"), (p, "table_name")):
-                conn.execute(
-                    table.delete().where(table.c.database == database, table.c[col] == name)
-                )
+            _delete_table(conn, database, name, expected, hint="crawl again")
         removed = [(db, name, json.dumps(list(v))) for db, name, v in changes.partitions_removed]
         if removed:
             conn.execute(
                 p.delete().where(tuple_(p.c.database, p.c.table_name, p.c.values_key).in_(removed))
             )
-        if changes.partitions_added:
-            conn.execute(
-                insert(p),
-                [
-                    {"database": db, "table_name": name, "values_key": json.dumps(list(part.values)),
-                     "partition_values": list(part.values), "location": part.location,
-                     "rows": part.rows, "bytes": part.bytes, "created_at": now}
-                    for db, name, part in changes.partitions_added
-                ],
-            )  # fmt: skip
+        added = changes.partitions_added
+        _insert_partitions(
+            conn, [(db, name, store.locations.store_partition(p)) for db, name, p in added], now
+        )
         if changes.replace_folders:
             conn.execute(f.delete().where(f.c.crawler == changes.crawler))
         else:

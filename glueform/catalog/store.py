@@ -21,6 +21,8 @@ from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, 
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
+from glueform.catalog.bookmarks import write_bookmarks
+from glueform.catalog.locations import Locations
 from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
 from glueform.errors import UserError
 
@@ -40,8 +42,11 @@ class LockHeldError(CatalogError):
 class CatalogStore:
     """One catalog, opened from a URL (``sqlite:///path`` or ``postgresql://...``)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, warehouse: Path | None = None) -> None:
+        """``warehouse``: the local warehouse root, which locations inside it are stored
+        relative to (and resolved against: a moved or copied project keeps its tables)."""
         self.url = url
+        self.locations = Locations(warehouse)
         self.engine = _connect(url)
         try:
             self._migrate()
@@ -54,9 +59,9 @@ class CatalogStore:
             ) from None
 
     @classmethod
-    def for_path(cls, path: Path) -> CatalogStore:
+    def for_path(cls, path: Path, warehouse: Path | None = None) -> CatalogStore:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{path}")
+        return cls(f"sqlite:///{path}", warehouse)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -84,7 +89,7 @@ class CatalogStore:
                     hint="upgrade glueform",
                 )
             for i in range(version, s.SCHEMA_VERSION):
-                s.MIGRATIONS[i](conn)
+                s.MIGRATIONS[i](conn, self.locations)
             if version != s.SCHEMA_VERSION:
                 conn.execute(s.meta.delete().where(s.meta.c.key == "schema_version"))
                 conn.execute(
@@ -95,13 +100,7 @@ class CatalogStore:
 
     def ensure_databases(self, names: Iterable[str]) -> None:
         with self.engine.begin() as conn:
-            have = set(conn.execute(select(s.databases.c.name)).scalars())
-            for name in sorted(set(names) - have):
-                conn.execute(
-                    insert(s.databases).values(
-                        name=name, description="", managed=True, created_at=time.time()
-                    )
-                )
+            _ensure_databases(conn, names, time.time(), managed=True)
 
     def databases(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -116,14 +115,14 @@ class CatalogStore:
             row = conn.execute(
                 _table_query().where(s.tables.c.database == database, s.tables.c.name == name)
             ).first()
-        return _table(row) if row else None
+        return self.locations.read_table(_table(row)) if row else None
 
     def tables(self, database: str | None = None) -> list[CatalogTable]:
         query = _table_query().order_by(s.tables.c.database, s.tables.c.name)
         if database:
             query = query.where(s.tables.c.database == database)
         with self.engine.connect() as conn:
-            return [_table(row) for row in conn.execute(query)]
+            return [self.locations.read_table(_table(row)) for row in conn.execute(query)]
 
     def search(self, text: str) -> list[CatalogTable]:
         """Tables whose name, description or any column name or comment contains ``text``."""
@@ -140,11 +139,13 @@ class CatalogStore:
         return [
             TableVersion(
                 r.version,
-                CatalogTable.from_definition(
-                    _json(r.definition),
-                    version=r.version,
-                    created_at=r.created_at,
-                    updated_at=r.created_at,
+                self.locations.read_table(
+                    CatalogTable.from_definition(
+                        _json(r.definition),
+                        version=r.version,
+                        created_at=r.created_at,
+                        updated_at=r.created_at,
+                    )
                 ),
                 r.created_at,
                 r.run_id,
@@ -157,62 +158,23 @@ class CatalogStore:
     ) -> CatalogTable:
         """Create (``expected_version`` None) or update a table; a new version is recorded."""
         now = time.time()
+        stored_form = self.locations.store_table(table)
         with self.engine.begin() as conn:
-            (version,) = _put_tables(conn, [(table, expected_version)], now)
-            _insert_versions(conn, run_id, [(table, version)], now)
+            (version,) = _put_tables(conn, [(stored_form, expected_version)], now)
+            _insert_versions(conn, run_id, [(stored_form, version)], now)
         stored = self.table(table.database, table.name)
         assert stored is not None
         return stored
 
     def delete_table(self, database: str, name: str, expected_version: int) -> None:
         """Remove a table, its versions, partitions and build state (only at the version read)."""
-        t = s.tables
         with self.engine.begin() as conn:
-            result = conn.execute(
-                t.delete().where(
-                    t.c.database == database, t.c.name == name, t.c.version == expected_version
-                )
-            )
-            if result.rowcount != 1:
-                raise StaleVersionError(f"{database}.{name} changed meanwhile", hint="plan again")
-            for table, col in ((s.table_versions, "name"), (s.partitions, "table_name")):
-                conn.execute(
-                    table.delete().where(table.c.database == database, table.c[col] == name)
-                )
+            _delete_table(conn, database, name, expected_version, hint="plan again")
             conn.execute(
                 s.node_state.delete().where(
                     s.node_state.c.database == database, s.node_state.c.node == name
                 )
             )
-
-    def rollback(self, database: str, name: str, to_version: int) -> CatalogTable:
-        """Make an earlier version current again (as a new version, so history stays linear)."""
-        current = self.table(database, name)
-        if current is None:
-            raise CatalogError(
-                f"no table {database}.{name} in the catalog",
-                hint="list tables with 'glueform catalog ls'",
-            )
-        versions = {v.version: v for v in self.table_versions(database, name)}
-        if to_version not in versions:
-            raise CatalogError(
-                f"{database}.{name} has no version {to_version}",
-                hint=f"versions: {', '.join(str(v) for v in sorted(versions))}",
-            )
-        old = versions[to_version].table
-        if old.location and "://" not in old.location and not Path(old.location).exists():
-            raise CatalogError(
-                f"the data of version {to_version} is gone ({old.location})",
-                hint="it was removed by retention",
-            )
-        restored = self.put_table(old, current.version)
-        with self.engine.begin() as conn:  # how the restored data was built is no longer known
-            conn.execute(
-                s.node_state.delete().where(
-                    s.node_state.c.node == name, s.node_state.c.database == database
-                )
-            )
-        return restored
 
     def expired_locations(self, tables: Iterable[tuple[str, str]], keep: int) -> list[str]:
         """Data folders of versions older than the newest ``keep`` of ``tables``, unless a kept
@@ -238,7 +200,7 @@ class CatalogStore:
         for row in rows:
             if (row.database, row.name) in candidates:
                 by_table.setdefault((row.database, row.name), []).append(
-                    _json(row.definition).get("location")
+                    self.locations.resolved(_json(row.definition).get("location"))
                 )
         expired: set[str] = set()
         for locations in by_table.values():
@@ -253,13 +215,12 @@ class CatalogStore:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(p.c.values_key)).all()
-        return [
-            Partition(tuple(_json(r.partition_values)), r.location, r.rows, r.bytes) for r in rows
-        ]
+        return [self.locations.read_partition(_partition(r)) for r in rows]
 
     def replace_partitions(self, database: str, name: str, parts: Iterable[Partition]) -> None:
         with self.engine.begin() as conn:
-            _replace_partitions(conn, database, name, parts, time.time())
+            stored = [self.locations.store_partition(p) for p in parts]
+            _replace_partitions(conn, database, name, stored, time.time())
 
     # -- builds --------------------------------------------------------------------------------
 
@@ -288,20 +249,21 @@ class CatalogStore:
         """
         now = time.time()
         with self.engine.begin() as conn:
-            changed = [(b.table, b.expected_version) for b in builds if b.table is not None]
+            changed = [
+                (self.locations.store_table(b.table), b.expected_version)
+                for b in builds
+                if b.table is not None
+            ]
             versions = _put_tables(conn, changed, now)
             _insert_versions(
                 conn, run_id, [(t, v) for (t, _), v in zip(changed, versions, strict=True)], now
             )
             for build in builds:
                 if build.partitions is not None:
-                    _replace_partitions(
-                        conn, build.state.database, build.state.node, build.partitions, now
-                    )
+                    parts = [self.locations.store_partition(p) for p in build.partitions]
+                    _replace_partitions(conn, build.state.database, build.state.node, parts, now)
             marks = [m for b in builds for m in b.bookmarks]
             if marks:
-                from glueform.catalog.bookmarks import write_bookmarks
-
                 write_bookmarks(conn, run_id, marks, now)
             if builds:
                 nodes = [b.state.node for b in builds]
@@ -477,13 +439,46 @@ def _replace_partitions(
 ) -> None:
     p = s.partitions
     conn.execute(p.delete().where(p.c.database == database, p.c.table_name == name))
+    _insert_partitions(conn, [(database, name, part) for part in parts], now)
+
+
+def _insert_partitions(conn: Any, parts: Iterable[tuple[str, str, Partition]], now: float) -> None:
+    """Add partitions, each as (database, table name, partition)."""
     values = [
         {"database": database, "table_name": name, "values_key": json.dumps(list(part.values)), "partition_values": list(part.values),
          "location": part.location, "rows": part.rows, "bytes": part.bytes, "created_at": now}
-        for part in parts
+        for database, name, part in parts
     ]  # fmt: skip
     if values:
-        conn.execute(insert(p), values)
+        conn.execute(insert(s.partitions), values)
+
+
+def _partition(row: Any) -> Partition:
+    """A partition from a row with partition_values, location, rows and bytes."""
+    return Partition(tuple(_json(row.partition_values)), row.location, row.rows, row.bytes)
+
+
+def _ensure_databases(conn: Any, names: Iterable[str], now: float, managed: bool) -> None:
+    """Create the databases that do not exist yet (``managed``: created by the project)."""
+    have = set(conn.execute(select(s.databases.c.name)).scalars())
+    for name in sorted(set(names) - have):
+        conn.execute(
+            insert(s.databases).values(name=name, description="", managed=managed, created_at=now)
+        )
+
+
+def _delete_table(conn: Any, database: str, name: str, expected_version: int, hint: str) -> None:
+    """Remove a table with its versions and partitions, only at the version read."""
+    t = s.tables
+    result = conn.execute(
+        t.delete().where(
+            t.c.database == database, t.c.name == name, t.c.version == expected_version
+        )
+    )
+    if result.rowcount != 1:
+        raise StaleVersionError(f"{database}.{name} changed meanwhile", hint=hint)
+    for table, col in ((s.table_versions, "name"), (s.partitions, "table_name")):
+        conn.execute(table.delete().where(table.c.database == database, table.c[col] == name))
 
 
 def _insert_versions(

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from glueform.cli.main import Context, cli, common
+from glueform.cli.base import Context, cli, common
 
 
 @cli.group()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from glueform.cli.main import Context, cli, common
+from glueform.cli.base import Context, cli, common
 
 
 @cli.command()

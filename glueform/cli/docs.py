@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from glueform.cli.main import Context, cli, common
+from glueform.cli.base import Context, cli, common
 
 
 @cli.group()

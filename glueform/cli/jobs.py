@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from glueform.cli.main import Context, cli, common, local_time
+from glueform.cli.base import Context, cli, common, local_time
 
 STATES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "COMPLETED"]
 lineage_option = click.option(
@@ -49,10 +49,10 @@ def jobs_ls(ctx: Context) -> int:
 @lineage_option
 def jobs_run(ctx: Context, name: str, lineage: str | None) -> int:
     """Run job NAME now, in the foreground (its retries and timeout apply)."""
-    from glueform.cli.main import _stop_on_sigterm
+    from glueform.cli.base import stop_on_sigterm
     from glueform.schedule import api
 
-    _stop_on_sigterm()
+    stop_on_sigterm()
     outcome = api.run_now(ctx.workspace(), name, lineage=lineage)
     console = ctx.console()
     console.data(outcome.to_dict())

@@ -16,14 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from glueform.crawl.formats import (
-    AVRO_MAGIC,
-    PARQUET_MAGIC,
-    FormatError,
-    avro_columns,
-    parquet_columns,
-    parquet_footer_length,
-)
+from glueform import parquet
+from glueform.crawl.formats import AVRO_MAGIC, FormatError, avro_columns
 from glueform.crawl.schema import NULL, STRING, Columns, Type, widen
 
 HEAD_BYTES = 64 * 1024  # read of a text file's start: enough rows to infer types
@@ -76,7 +70,7 @@ def classify(
     except OSError as exc:
         raise Skip(f"unreadable: {exc.strerror or exc}") from None
     allowed = tuple(allowed) or ("parquet", "avro", "json", "ndjson", "csv")
-    if head[:4] == PARQUET_MAGIC:
+    if head[:4] == parquet.MAGIC:
         _require("parquet", allowed)
         return _parquet(size, head, read)
     if head[:4] == AVRO_MAGIC:
@@ -109,12 +103,12 @@ def _parquet(size: int, head: bytes, read: Reader) -> Classified:
         raise Skip("corrupt Parquet file: too short")
     try:
         tail = head[-8:] if size <= len(head) else read(size - 8, 8)
-        length = parquet_footer_length(tail)
+        length = parquet.footer_length(tail)
         if not 0 < length <= size - 12:
             raise FormatError(f"corrupt Parquet footer: length {length} in a {size}-byte file")
         start = size - 8 - length
         footer = head[start : start + length] if size <= len(head) else read(start, length)
-        columns, rows = parquet_columns(footer)
+        columns, rows = parquet.footer_columns(footer)
     except FormatError as exc:
         raise Skip(str(exc)) from None
     except OSError as exc:  # the file shrank or went away, an S3 read failed

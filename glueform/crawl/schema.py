@@ -121,77 +121,11 @@ def _ident(name: str) -> str:
 
 
 def parse(text: str) -> Type:
-    """The tree of a DuckDB type name (the inverse of :func:`render`)."""
-    t, rest = _parse(text.strip())
-    return t
+    """The tree of a DuckDB type name (the inverse of :func:`render`), read by the SQL layer's
+    one type parser (sqlglot's DataType)."""
+    from glueform.sql.types import type_tree
 
-
-def _parse(text: str) -> tuple[Type, str]:
-    upper = text.upper()
-    if upper.startswith("STRUCT("):
-        body, rest = _balanced(text[6:])
-        fields = []
-        for part in _split_top(body):
-            name, type_text = _field(part.strip())
-            fields.append((name, parse(type_text)))
-        t: Type = ("STRUCT", tuple(fields))
-    elif upper.startswith("MAP("):
-        body, rest = _balanced(text[3:])
-        key, value = _split_top(body)
-        t = ("MAP", parse(key), parse(value))
-    else:
-        m = re.match(r"[A-Za-z ]+(\(\s*\d+\s*(,\s*\d+\s*)?\))?", text)
-        base = m.group(0) if m else text
-        rest = text[len(base) :]
-        t = re.sub(r"\s*([(),])\s*", r"\1", re.sub(r"\s+", " ", base.strip().upper()))
-    while rest.startswith("[]"):
-        t, rest = ("LIST", t), rest[2:]
-    return t, rest
-
-
-def _balanced(text: str) -> tuple[str, str]:
-    depth = 0
-    quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-            if depth == 0:
-                return text[1:i], text[i + 1 :]
-    return text[1:], ""
-
-
-def _split_top(body: str) -> list[str]:
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(body):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-        elif not quoted and ch == "," and depth == 0:
-            parts.append(body[start:i])
-            start = i + 1
-    parts.append(body[start:])
-    return parts
-
-
-def _field(text: str) -> tuple[str, str]:
-    if text.startswith('"'):
-        end = 1
-        while True:
-            end = text.index('"', end)
-            if text[end : end + 2] == '""':
-                end += 2
-                continue
-            break
-        return text[1:end].replace('""', '"'), text[end + 1 :]
-    name, _, rest = text.partition(" ")
-    return name, rest
+    return type_tree(text, "duckdb")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -18,14 +18,7 @@ from urllib.parse import unquote
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
 from glueform.compile.dag import Graph, Node
 from glueform.engines import BuildOutput
-from glueform.engines.incremental import (
-    Increment,
-    combine_sql,
-    duplicate_key_error,
-    duplicate_key_sql,
-    link_previous,
-    links_previous,
-)
+from glueform.engines.incremental import Increment, NewRows, build_next_version
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -252,32 +245,33 @@ class DuckDBEngine:
     def build_incremental(
         self, node: Node, sql: str, location: str, increment: Increment
     ) -> BuildOutput:
-        """The new rows are materialised once (checks and the combination read them), then the
-        next version is written by one COPY."""
+        """The next version is written by one COPY (see ``build_next_version``)."""
+        return build_next_version(
+            increment,
+            location,
+            DIALECT,
+            self._new_rows(node, sql),
+            self.execute,
+            lambda combined, link: self._write(node, combined, location, link),
+        )
+
+    @contextmanager
+    def _new_rows(self, node: Node, sql: str) -> Iterator[NewRows]:
+        """The new rows as a table (the sources are read once), seen through a view that casts
+        them to their stored types; both dropped afterwards."""
         raw = quote_identifier(f"glueform_new__{node.database}__{node.name}", DIALECT)
         new = quote_identifier(f"glueform_new__{node.database}__{node.name}__stored", DIALECT)
-        self.execute(f"CREATE OR REPLACE TABLE {raw} AS {sql}")  # the sources are read once
-        self.execute(
-            f"CREATE OR REPLACE VIEW {new} AS {self._stored(node, f'SELECT * FROM {raw}')[0]}"
-        )
         try:
-            if increment.strategy == "merge":
-                found = self.execute(duplicate_key_sql(increment, new, DIALECT))
-                if found:
-                    raise duplicate_key_error(increment, found[0])
+            self.execute(f"CREATE OR REPLACE TABLE {raw} AS {sql}")
+            stored = self._stored(node, f"SELECT * FROM {raw}")[0]
+            self.execute(f"CREATE OR REPLACE VIEW {new} AS {stored}")
             columns = [(n, t) for n, t, *_ in self.execute(f"DESCRIBE {new}")]
-            added = int(self.execute(f"SELECT count(*) FROM {new}")[0][0])
-            link = None
-            if links_previous(increment, columns):
-                assert increment.previous is not None
-                previous, overwrite = increment.previous, increment.strategy == "insert_overwrite"
-                link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
-            sql = combine_sql(increment, new, columns, DIALECT)
-            output = self._write(node, sql, location, link)
+            yield NewRows(
+                new, columns, lambda: int(self.execute(f"SELECT count(*) FROM {new}")[0][0])
+            )
         finally:
             self.execute(f"DROP VIEW IF EXISTS {new}")
             self.execute(f"DROP TABLE IF EXISTS {raw}")
-        return replace(output, added=added)
 
     def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str:
         """A source over the listed files only (what a bookmark says is new), inlined as a
@@ -344,16 +338,13 @@ class DuckDBEngine:
 
     def _partitions(self, node: Node, location: str) -> tuple[Partition, ...]:
         """Each partition folder with its values, rows (from the Parquet footers) and bytes."""
-        files = string_literal(f"{location}/**/*.parquet", DIALECT)
-        rows = self.execute(
-            f"SELECT file_name, sum(num_rows) FROM parquet_file_metadata({files}) GROUP BY ALL"
-        )
+        from glueform.parquet import file_rows
+
         folders: dict[str, list[int]] = {}
-        for file_name, count in rows:
-            folder = str(Path(file_name).parent)
-            entry = folders.setdefault(folder, [0, 0])
-            entry[0] += int(count)
-            entry[1] += Path(file_name).stat().st_size
+        for file in sorted(Path(location).rglob("*.parquet")):
+            entry = folders.setdefault(str(file.parent), [0, 0])
+            entry[0] += file_rows(file)
+            entry[1] += file.stat().st_size
         out = []
         for folder, (count, size) in sorted(folders.items()):
             parts = Path(folder).relative_to(location).parts

@@ -8,12 +8,16 @@ the model's bookmarks. Readers see the old table or the new one, never half of a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from glueform.errors import SourceLocation, UserError
 from glueform.project.incremental import KEYED
+
+if TYPE_CHECKING:
+    from glueform.engines import BuildOutput
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,45 @@ class Increment:
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type) of the current version
     location: SourceLocation
     previous: str | None = None  # the current version's folder
+
+
+@dataclass(frozen=True)
+class NewRows:
+    """An increment's new rows, materialised once on the engine (the checks and the next
+    version both read them, the sources only once)."""
+
+    relation: str  # quoted in the engine's dialect
+    columns: Sequence[tuple[str, str]]  # (name, engine type), as stored
+    count: Callable[[], int]
+
+
+def build_next_version(
+    inc: Increment,
+    location: str,
+    dialect: str,
+    new_rows: AbstractContextManager[NewRows],
+    query: Callable[[str], Sequence[Sequence[Any]]],
+    write: Callable[[str, Callable[[], Any] | None], BuildOutput],
+) -> BuildOutput:
+    """The one body of every engine's ``build_incremental``; the engine passes how it holds the
+    new rows (``new_rows``, dropped at the end), runs a query (``query``) and writes a query's
+    rows as the next version (``write(sql, link)``; ``link`` adds the previous version's files).
+
+    Merge refuses a key twice in the new rows; the next version is the strategy's combination,
+    written once, or only the new rows beside hard links of the previous files."""
+    with new_rows as new:
+        if inc.strategy == "merge":
+            found = query(duplicate_key_sql(inc, new.relation, dialect))
+            if found:
+                raise duplicate_key_error(inc, tuple(found[0]))
+        added = new.count()
+        link = None
+        if links_previous(inc, new.columns):
+            assert inc.previous is not None
+            previous, overwrite = inc.previous, inc.strategy == "insert_overwrite"
+            link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
+        output = write(combine_sql(inc, new.relation, new.columns, dialect), link)
+    return replace(output, added=int(added))
 
 
 def links_previous(inc: Increment, new: Sequence[tuple[str, str]]) -> bool:

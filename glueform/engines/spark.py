@@ -17,14 +17,7 @@ from typing import Any
 from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Partition
 from glueform.compile.dag import Graph, Node
 from glueform.engines import BuildOutput
-from glueform.engines.incremental import (
-    Increment,
-    combine_sql,
-    duplicate_key_error,
-    duplicate_key_sql,
-    link_previous,
-    links_previous,
-)
+from glueform.engines.incremental import Increment, NewRows, build_next_version
 from glueform.errors import UserError
 from glueform.project.model import Target
 from glueform.sql import (
@@ -167,36 +160,30 @@ class SparkEngine:
     def build_incremental(
         self, node: Node, sql: str, location: str, increment: Increment
     ) -> BuildOutput:
+        """The next version is written like any table (see ``build_next_version``)."""
         with self._csv_rows_named():
-            return self._increment(node, sql, location, increment)
+            return build_next_version(
+                increment,
+                location,
+                DIALECT,
+                self._new_rows(node, sql),
+                lambda query: [tuple(row) for row in self.sql(query).collect()],
+                lambda combined, link: self._write(node, self.sql(combined), location, link),
+            )
 
-    def _increment(self, node: Node, sql: str, location: str, increment: Increment) -> BuildOutput:
-        """The new rows are cached once (checks and the combination read them); the next
-        version is written like any table."""
-        from dataclasses import replace
-
-        new_frame = self._stored(node, self.sql(sql)).cache()
+    @contextmanager
+    def _new_rows(self, node: Node, sql: str) -> Iterator[NewRows]:
+        """The new rows cast to their stored types and cached (the sources are read once), as a
+        temporary view; dropped and unpersisted afterwards."""
+        frame = self._stored(node, self.sql(sql)).cache()
         view = f"glueform_new__{node.database}__{node.name}"
-        new_frame.createOrReplaceTempView(view)
-        new = quote_identifier(view, DIALECT)
         try:
-            if increment.strategy == "merge":
-                found = self.sql(duplicate_key_sql(increment, new, DIALECT)).collect()
-                if found:
-                    raise duplicate_key_error(increment, tuple(found[0]))
-            columns = [(c.name, c.type) for c in _column_defs(new_frame.schema)]
-            added = new_frame.count()
-            link = None
-            if links_previous(increment, columns):
-                assert increment.previous is not None
-                previous, overwrite = increment.previous, increment.strategy == "insert_overwrite"
-                link = lambda: link_previous(previous, location, overwrite)  # noqa: E731
-            combined = self.sql(combine_sql(increment, new, columns, DIALECT))
-            output = self._write(node, combined, location, link)
+            frame.createOrReplaceTempView(view)
+            columns = [(c.name, c.type) for c in _column_defs(frame.schema)]
+            yield NewRows(quote_identifier(view, DIALECT), columns, frame.count)
         finally:
             self.spark.catalog.dropTempView(view)
-            new_frame.unpersist()
-        return replace(output, added=int(added))
+            frame.unpersist()
 
     def register_files(self, name: str, table: CatalogTable, files: list[str]) -> str:
         """A source over the listed files only (what a bookmark says is new), as a temporary
@@ -206,7 +193,9 @@ class SparkEngine:
             table = self._csv(table)
         options = {k: v for k, v in _reader_options(table).items() if k != "path"}
         if table.partition_keys:
-            options["basePath"] = _glob_root(table.location)
+            from glueform.catalog.locations import files_root
+
+            options["basePath"] = files_root(table.location)
         reader = self.spark.read.format(_FORMATS[table.format])
         for key, value in options.items():
             reader = reader.option(key, str(value).lower() if isinstance(value, bool) else value)
@@ -404,15 +393,6 @@ def _reader_options(table: CatalogTable, infer: bool = False) -> dict[str, Any]:
     return options
 
 
-def _glob_root(pattern: str) -> str:
-    """The folder above a path's first glob character (Spark's basePath for partitions)."""
-    parts = Path(pattern).parts
-    for i, part in enumerate(parts):
-        if any(ch in part for ch in "*?[{"):
-            return str(Path(*parts[:i]))
-    return str(Path(pattern).parent)
-
-
 def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> str:
     assert table.location is not None and table.format is not None
     options = _reader_options(table, infer)
@@ -448,9 +428,9 @@ def _option(value: Any) -> str:
 
 
 def _footer_rows(location: Path) -> int:
-    from glueform.crawl.formats import parquet_file_rows
+    from glueform.parquet import file_rows
 
-    return sum(parquet_file_rows(f) for f in location.rglob("*.parquet"))
+    return sum(file_rows(f) for f in location.rglob("*.parquet"))
 
 
 def _partitions(location: Path, keys: tuple[str, ...]) -> tuple[Partition, ...]:

@@ -30,12 +30,11 @@ def apply_table_changes(
             if current is None:
                 continue
             catalog.delete_table(change.database, change.name, current.version)
-            if (
-                current.table_type == MANAGED_TABLE
-                and current.location
-                and "://" not in current.location
-            ):
-                shutil.rmtree(Path(current.location).parent, ignore_errors=True)  # every version
+            folder = str(Path(current.location).parent) if current.location else None
+            # only inside this catalog's own warehouse (a copied project's catalog may still
+            # name the original's folders)
+            if current.table_type == MANAGED_TABLE and folder and catalog.locations.inside(folder):
+                shutil.rmtree(folder, ignore_errors=True)  # every version
         else:
             source = graph.sources.get(change.key)
             if source is None:

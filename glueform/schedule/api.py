@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from glueform.errors import UserError
 from glueform.schedule.daemon import EventSink, Scheduler, SchedulerOptions
 from glueform.schedule.jobs import JobEnv, JobOutcome, lineage_inputs, run_job
-from glueform.schedule.lineage_events import Lineage
+from glueform.schedule.lineage_events import Lineage, require_client
 from glueform.schedule.logs import read_log
 from glueform.schedule.triggers import next_fire
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 def job_env(ws: Workspace, lineage: str | None = None, isolate: bool = True) -> JobEnv:
     from glueform.secrets import url_secrets
 
+    if lineage:
+        require_client()
     ws.validate()
     project = ws.project
     secrets = ws.secrets | url_secrets("lineage password", lineage)
@@ -132,7 +134,7 @@ def scheduler(
 ) -> Iterator[Scheduler]:
     """A scheduler over the workspace's catalog, with its metrics endpoint while it lives."""
     from glueform.catalog.jobruns import JobRuns
-    from glueform.schedule.metrics import MetricsServer, render
+    from glueform.schedule.metrics import MetricsServer, Snapshot
 
     env = job_env(ws, lineage)
     with ws.catalog() as store:
@@ -143,8 +145,8 @@ def scheduler(
             try:
                 server = MetricsServer(
                     metrics_port,
-                    lambda: render(
-                        runs.summary(), len(sched.running), sched.fired, runs.node_summary()
+                    lambda: Snapshot(
+                        runs.summary(), len(sched.running), dict(sched.fired), runs.node_summary()
                     ),
                 ).start()
             except OSError as exc:

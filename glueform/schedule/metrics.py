@@ -1,106 +1,117 @@
-"""Prometheus metrics of the scheduler: a text-format endpoint on 127.0.0.1 (``/metrics``).
+"""Prometheus metrics of the scheduler: an endpoint on 127.0.0.1 (``/metrics``), through
+``prometheus-client`` (its exposition format, escaping and HTTP server).
 
 Counts come from the catalog at each scrape (so they survive restarts and include runs started
-by other processes); the scheduler adds what only it knows (runs in flight, fires).
+by other processes); the scheduler adds what only it knows (runs in flight, fires). So the
+metrics are a custom collector read per scrape, in a registry of the server's own (never the
+library's global one).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+JOB_LABELS = ["job", "status"]
 
 
-def render(
-    summary: Iterable[Mapping[str, Any]],
-    running: int,
-    fired: Mapping[str, int],
-    nodes: Mapping[str, int] | None = None,
-) -> str:
-    """The exposition text: job runs by status, their seconds, rows and bytes written; node runs."""
-    summary = list(summary)
-    lines = [
-        "# HELP glueform_job_runs_total Finished and running job runs, by job and status.",
-        "# TYPE glueform_job_runs_total counter",
-        *(f"glueform_job_runs_total{_labels(r)} {r['runs']}" for r in summary),
-        "# HELP glueform_job_run_seconds_total Seconds spent by finished job runs.",
-        "# TYPE glueform_job_run_seconds_total counter",
-        *(
-            f"glueform_job_run_seconds_total{_labels(r)} {float(r['seconds']):.3f}"
-            for r in summary
-            if r["seconds"] is not None
+@dataclass(frozen=True)
+class Snapshot:
+    """What one scrape reports: job runs per job and status (runs, seconds, rows and bytes
+    written), node runs per status, runs in flight and fires per trigger."""
+
+    summary: Iterable[Mapping[str, Any]]
+    running: int
+    fired: Mapping[str, int]
+    nodes: Mapping[str, int] = field(default_factory=dict)
+
+
+def families(snapshot: Snapshot) -> list[Any]:
+    """The metric families of a snapshot."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    summary = list(snapshot.summary)
+
+    def per_job(name: str, help: str, key: str) -> Any:
+        family = CounterMetricFamily(name, help, labels=JOB_LABELS)
+        for r in summary:
+            if r[key] is not None:
+                family.add_metric([r["job"], r["status"]], float(r[key]))
+        return family
+
+    nodes = CounterMetricFamily(
+        "glueform_node_runs", "Transform node runs, by status.", labels=["status"]
+    )
+    for status, n in sorted(snapshot.nodes.items()):
+        nodes.add_metric([status], n)
+    fires = CounterMetricFamily(
+        "glueform_trigger_fires",
+        "Fires of each trigger since this scheduler started.",
+        labels=["trigger"],
+    )
+    for trigger, n in sorted(snapshot.fired.items()):
+        fires.add_metric([trigger], n)
+    return [
+        per_job("glueform_job_runs", "Finished and running job runs, by job and status.", "runs"),
+        per_job("glueform_job_run_seconds", "Seconds spent by finished job runs.", "seconds"),
+        per_job("glueform_rows_written", "Rows written by job runs.", "rows_written"),
+        per_job(
+            "glueform_bytes_written", "Bytes of table data written by job runs.", "bytes_written"
         ),
-        "# HELP glueform_rows_written_total Rows written by job runs.",
-        "# TYPE glueform_rows_written_total counter",
-        *(
-            f"glueform_rows_written_total{_labels(r)} {int(r['rows_written'])}"
-            for r in summary
-            if r["rows_written"] is not None
+        nodes,
+        GaugeMetricFamily(
+            "glueform_scheduler_running_jobs",
+            "Job runs this scheduler has in flight.",
+            value=snapshot.running,
         ),
-        "# HELP glueform_bytes_written_total Bytes of table data written by job runs.",
-        "# TYPE glueform_bytes_written_total counter",
-        *(
-            f"glueform_bytes_written_total{_labels(r)} {int(r['bytes_written'])}"
-            for r in summary
-            if r["bytes_written"] is not None
-        ),
-        "# HELP glueform_node_runs_total Transform node runs, by status.",
-        "# TYPE glueform_node_runs_total counter",
-        *(
-            f'glueform_node_runs_total{{status="{_escape(k)}"}} {n}'
-            for k, n in sorted((nodes or {}).items())
-        ),
-        "# HELP glueform_scheduler_running_jobs Job runs this scheduler has in flight.",
-        "# TYPE glueform_scheduler_running_jobs gauge",
-        f"glueform_scheduler_running_jobs {running}",
-        "# HELP glueform_trigger_fires_total Fires of each trigger since this scheduler started.",
-        "# TYPE glueform_trigger_fires_total counter",
-        *(
-            f'glueform_trigger_fires_total{{trigger="{_escape(t)}"}} {n}'
-            for t, n in sorted(fired.items())
-        ),
+        fires,
     ]
-    return "\n".join(lines) + "\n"
 
 
-def _labels(row: Mapping[str, Any]) -> str:
-    return f'{{job="{_escape(row["job"])}",status="{_escape(row["status"])}"}}'
+class _Collector:
+    """Reads a fresh snapshot at each scrape."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Any]:
+        yield from families(self.snapshot())
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def _registry(snapshot: Callable[[], Snapshot]) -> Any:
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(snapshot))
+    return registry
+
+
+def render(snapshot: Snapshot) -> str:
+    """The exposition text of a snapshot (what a scrape returns)."""
+    from prometheus_client import generate_latest
+
+    return generate_latest(_registry(lambda: snapshot)).decode()
 
 
 class MetricsServer:
     """``GET /metrics`` on 127.0.0.1:``port`` (0: any free port, see ``.port``), in a thread."""
 
-    def __init__(self, port: int, text: Callable[[], str]) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                if self.path.split("?")[0] not in ("/metrics", "/"):
-                    self.send_error(404)
-                    return
-                body = text().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", CONTENT_TYPE)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the library never prints
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def __init__(self, port: int, snapshot: Callable[[], Snapshot]) -> None:
+        self._registry = _registry(snapshot)
+        self._port = port
+        self._server: Any = None
+        self.port = port
 
     def start(self) -> MetricsServer:
-        self._thread.start()
+        """Serve (raises OSError when the port is taken)."""
+        from prometheus_client import start_http_server
+
+        self._server, _ = start_http_server(self._port, "127.0.0.1", self._registry)
+        self.port = self._server.server_address[1]
         return self
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()

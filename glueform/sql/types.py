@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from glueform.sql.quoting import quote_identifier
 
@@ -72,6 +72,44 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
                 [exp.DataTypeParam(this=exp.Literal.number(n)) for n in ("38", scale)],
             )
     return _duckdb_names(parsed.sql(dialect="duckdb"))
+
+
+# sqlglot's names that DuckDB spells otherwise (what DuckDB reports, and the crawler writes)
+_DUCKDB_SCALARS = {
+    "TEXT": "VARCHAR",
+    "INT": "INTEGER",
+    "REAL": "FLOAT",
+    "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE",
+    "INT128": "HUGEINT",
+}
+
+
+def type_tree(type_sql: str, dialect: str = "duckdb") -> Any:
+    """A type as a small tree, parsed by sqlglot (the one type parser): a scalar's DuckDB name
+    (``BIGINT``, ``DECIMAL(10,2)``), ``("LIST", t)``, ``("MAP", key, value)`` or ``("STRUCT",
+    ((name, t), ...))``. Text that is no type stays a scalar, upper-cased."""
+    from sqlglot import exp
+
+    parsed = _parse_type(type_sql, dialect)
+    if parsed is None:
+        return type_sql.strip().upper()
+    T = exp.DataType.Type
+
+    def tree(node: exp.DataType) -> Any:
+        kids = node.expressions
+        if node.this == T.ARRAY and kids:
+            return ("LIST", tree(kids[0]))
+        if node.this == T.MAP and len(kids) == 2:
+            return ("MAP", tree(kids[0]), tree(kids[1]))
+        if node.this == T.STRUCT:
+            return ("STRUCT", tuple((f.name, tree(f.args["kind"])) for f in kids))
+        if node.this == T.DECIMAL:
+            params = [p.name for p in kids] or ["18", "3"]
+            return f"DECIMAL({params[0]},{params[1] if len(params) == 2 else 0})"
+        text = node.sql(dialect="duckdb")
+        return _DUCKDB_SCALARS.get(text, text)
+
+    return tree(parsed)
 
 
 def stored_types(
