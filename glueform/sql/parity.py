@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from glueform.sql.parity_typed import (
+    ParityError,
     date_arithmetic,
     decimal_floor_division,
     double_avg,
@@ -26,15 +27,6 @@ if TYPE_CHECKING:
     from glueform.sql.parsing import Schema
 
 Rewrite = Callable[["exp.Expression"], "exp.Expression"]
-
-
-class ParityError(Exception):
-    """A construct that cannot be made to mean the same on the engine: the caller names the
-    model's file (a user error, at compile time, not a silent difference)."""
-
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def transpile(

@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 
+class ParityError(Exception):
+    """A construct that cannot be made to mean the same on the engine: the caller names the
+    model's file (a user error, at compile time, not a silent difference)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def _type_names(node: exp.Expression) -> set[str]:
     from sqlglot import exp
 
@@ -107,8 +116,6 @@ def percentiles(node: exp.Expression) -> exp.Expression:
         return node
     arg = node.this
     if not isinstance(node, exp.PercentileDisc) and _is(arg, "DECIMAL"):
-        from glueform.sql.parity import ParityError
-
         raise ParityError(
             f"{node.sql('duckdb')} of a DECIMAL cannot be made equal on Spark (DuckDB "
             "interpolates in DECIMAL and rounds down; Spark interpolates in DOUBLE)",
