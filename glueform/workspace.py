@@ -20,7 +20,7 @@ from glueform.build.runner import Reporter, RunContext, RunResult, SilentReporte
 from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
 from glueform.compile.cache import CompileCache
-from glueform.compile.compiler import compile_project, sql_for
+from glueform.compile.compiler import compile_project, known_inputs, sql_for
 from glueform.compile.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
 from glueform.fingerprint import digest
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
     from glueform.crawl.crawler import CrawlResult
     from glueform.secrets import Secrets
+    from glueform.sql import Schema
 
 
 class Workspace:
@@ -162,6 +163,7 @@ class Workspace:
         from glueform.engines import engine_spec
 
         dialect = engine_spec(self.target).dialect
+        known = self._known_schema() if dialect != self.graph.dialect else {}
         out_root = self.project.root / "target" / "compiled"
         written = []
         folders: set[Path] = set()
@@ -172,11 +174,24 @@ class Workspace:
             if path.parent not in folders:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(path.parent)
-            text = secrets.redact(sql_for(node, self.graph, dialect).rstrip()) + "\n"
+            schema = known_inputs(node, self.graph, known) if known else None
+            text = secrets.redact(sql_for(node, self.graph, dialect, schema).rstrip()) + "\n"
             files.append((path, text))
             written.append(path)
         _write_changed(files)
         return written
+
+    def _known_schema(self) -> Schema:
+        """The columns of every source and model as far as known without running (the
+        catalog's, if the target has one, else declared or inferred): the SQL shown for
+        another engine is then the typed SQL that runs there."""
+        from glueform.plan.desired import known_schema
+
+        tables: dict[tuple[str, str], Any] = {}
+        if self.target.catalog or (self.target.state_dir / CATALOG_FILE).is_file():
+            with self.catalog() as catalog:
+                tables = {(t.database, t.name): t for t in catalog.tables()}
+        return known_schema(self.graph, tables)
 
     def docs(self, out: Path | None = None) -> Path:
         """Write the static docs site (default ``target/docs/``); returns its ``index.html``.

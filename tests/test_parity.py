@@ -225,3 +225,131 @@ def test_descending_ordered_lists_are_refused_with_the_file(tmp_path: Path) -> N
     assert result.exit_code == 2, result.output
     assert "ids.sql:1:1" in result.stderr and "cannot be made equal on Spark" in result.stderr
     assert "list_reverse" in result.stderr  # the hint
+
+
+@pytest.fixture(scope="module")
+def corpus_report(tmp_path_factory: pytest.TempPathFactory) -> VerifyReport:
+    """The whole corpus as one project: one run on each engine."""
+    import duckdb
+    from parity_corpus import DATA_SQL, QUERIES, SOURCES
+
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "data").mkdir()
+    files = {"glueform.yml": PROJECT, "sources/star.yml": SOURCES}
+    files |= {f"transforms/{name}.sql": sql + "\n" for name, sql in QUERIES.items()}
+    write_project(root, files)
+    with duckdb.connect() as con:
+        con.execute(DATA_SQL.replace("{root}", str(root)))
+    return verify(root, "dev", "spark", [], [], {})
+
+
+def test_the_corpus_gives_the_same_tables_on_both_engines(corpus_report: VerifyReport) -> None:
+    from parity_corpus import QUERIES
+
+    assert len(QUERIES) >= 150
+    assert corpus_report.failures == []
+    differing = [t for t in corpus_report.tables if not t.equal]
+    assert differing == [], "\n".join(map(str, differing))
+    assert len(corpus_report.tables) == len(QUERIES)
+    assert all(t.rows[0] > 0 for t in corpus_report.tables if t.name != "q102_not_in_with_nulls")
+
+
+TYPED_SOURCES = """\
+sources:
+  - name: raw
+    tables:
+      - name: sales
+        path: data/sales.csv
+        format: csv
+        columns:
+          - {name: store_id, type: BIGINT}
+          - {name: price, type: 'DECIMAL(38,2)'}
+"""
+
+
+def test_compile_and_docs_show_the_sql_that_runs_on_spark(tmp_path: Path) -> None:
+    """Typed rewrites and DuckDB's names are in what `compile -t spark` and the docs show,
+    from declared columns and the columns inferred for models (nothing has run)."""
+    from glueform import Workspace
+
+    files = {
+        "glueform.yml": PROJECT,
+        "sources/raw.yml": TYPED_SOURCES,
+        "data/sales.csv": "store_id,price\n1,1.00\n1,2.00\n2,0.00\n",
+        "transforms/ratios.sql": (
+            "select store_id, sum(price) / 3, avg(price) as mean\n"
+            "from {{ source('raw', 'sales') }} group by store_id order by sum(price) desc\n"
+        ),
+        "transforms/reader.sql": "select * from {{ ref('ratios') }}\n",
+    }
+    root = write_project(tmp_path / "p", files)
+    result = glueform("compile", "-p", str(root), "-t", "spark")
+    assert result.exit_code == 0, result.output
+    compiled = (root / "target/compiled/transforms/ratios.sql").read_text()
+    assert "CAST(SUM(`sales`.`price`) AS DOUBLE) / CAST(3 AS DOUBLE)" in compiled
+    assert "AVG(CAST(`sales`.`price` AS DOUBLE))" in compiled
+    assert "AS `glueform_output`(`store_id`, `(sum(price) / 3)`, `mean`)" in compiled
+    reader = (root / "target/compiled/transforms/reader.sql").read_text()
+    assert "(`store_id`, `(sum(price) / 3)`, `mean`)" in reader  # the inferred columns of ratios
+    document = Workspace(root, target="spark").docs()
+    text = document.parent.joinpath("data.js").read_text(encoding="utf-8")
+    assert "AVG(CAST(`sales`.`price` AS DOUBLE))" in text
+
+
+def test_an_engine_error_names_the_model_its_file_and_the_sql_that_ran(tmp_path: Path) -> None:
+    """A Spark failure on translated SQL is not a raw AnalysisException about a view the user
+    never wrote."""
+    files = {
+        "glueform.yml": PROJECT,
+        "sources/raw.yml": TYPED_SOURCES,
+        "data/sales.csv": "store_id,price\n1,1.00\n",
+        "transforms/broken.sql": (
+            "select store_id, jaro_winkler_similarity('abc', 'abd') as x from {{ source('raw', 'sales') }}\n"
+        ),
+    }
+    root = write_project(tmp_path / "p", files)
+    result = glueform("run", "-p", str(root), "-t", "spark")
+    assert result.exit_code == 1, result.output
+    assert "model broken (transforms/broken.sql) failed on spark:" in result.output
+    assert "the SQL that ran on spark (translated from the model): SELECT" in result.output
+    assert "JVM" not in result.output and "+- " not in result.output  # no Spark plans
+
+
+@pytest.mark.parametrize(
+    ("sql", "message", "hint"),
+    [
+        (
+            "select product_id from {{ source('raw', 'sales') }}\n"
+            "where price > all (select price from {{ source('raw', 'sales') }})\n",
+            "a comparison with ALL (subquery) cannot run on Spark",
+            "max() or min()",
+        ),
+        (
+            "select list(distinct product_id order by product_id) as ids\n"
+            "from {{ source('raw', 'sales') }}\n",
+            "list()/array_agg() of DISTINCT values cannot be made equal on Spark",
+            "select the distinct values in a subquery first",
+        ),
+        (
+            "select median(price) as m from {{ source('raw', 'sales') }}\n",
+            "of a DECIMAL cannot be made equal on Spark",
+            "quantile_cont(cast(x as double), p)",
+        ),
+    ],
+)
+def test_typed_constructs_that_differ_are_refused(
+    tmp_path: Path, sql: str, message: str, hint: str
+) -> None:
+    files = {
+        "glueform.yml": PROJECT,
+        "sources/raw.yml": TYPED_SOURCES.replace(
+            "store_id, type: BIGINT", "product_id, type: BIGINT"
+        ),
+        "data/sales.csv": "product_id,price\n1,1.00\n",
+        "transforms/refused.sql": sql,
+    }
+    root = write_project(tmp_path / "p", files)
+    result = glueform("compile", "-p", str(root), "-t", "spark")
+    assert result.exit_code == 2, result.output
+    assert "refused.sql:1:1" in result.stderr and message in result.stderr
+    assert hint in result.stderr and "Traceback" not in result.stderr

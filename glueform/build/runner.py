@@ -198,9 +198,10 @@ def _register_output(
 ) -> None:
     """A committed output; a view is made again from its SQL, in this engine's dialect (the one
     kept in the catalog is that of the engine that built it)."""
-    if table.is_view:
+    if table.is_view:  # its inputs are registered before it (DuckDB's names need their columns)
         node = graph.nodes[table.name]
-        table = replace(table, view_sql=sql_for(node, graph, engine.dialect))
+        schema = _input_schema(graph, node, engine)
+        table = replace(table, view_sql=sql_for(node, graph, engine.dialect, schema))
     try:
         engine.register(table)
     except Exception as exc:
@@ -355,6 +356,7 @@ def _build(
 ) -> _Built:
     started = time.perf_counter()
     location = str(ctx.warehouse / node.database / node.name / run_id)
+    sql: str | None = None
     try:
         if node.incremental is not None:
             return _build_incremental(graph, node, location, ctx, current, inputs or RunInputs())
@@ -367,6 +369,8 @@ def _build(
         if node.materialized != "view":
             ctx.engine.discard(location)
         message = str(exc) if isinstance(exc, UserError) else _engine_message(exc)
+        if sql is not None and sql != node.sql and not isinstance(exc, UserError):
+            message = _translated_sql_error(node, ctx.engine.name, message, sql)
         return _Built(_failed(node, message, time.perf_counter() - started))
     seconds = time.perf_counter() - started
     result = NodeResult(
@@ -500,3 +504,18 @@ def _failed(node: Node, message: str, seconds: float) -> NodeResult:
 
 def _engine_message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
+
+
+MAX_SQL_SHOWN = 4000  # characters of the SQL that ran, in a failed build's message
+
+
+def _translated_sql_error(node: Node, engine: str, message: str, sql: str) -> str:
+    """An engine's error on SQL the user did not write (translated for that engine, renamed):
+    it names the model, its file, and shows the SQL that ran; only the first line of the
+    engine's message (Spark follows it with its plans)."""
+    first = message.splitlines()[0] if message else ""
+    shown = sql if len(sql) <= MAX_SQL_SHOWN else sql[:MAX_SQL_SHOWN] + " ..."
+    return (
+        f"model {node.name} ({node.rel_path}) failed on {engine}: {first}\n"
+        f"the SQL that ran on {engine} (translated from the model): {shown}"
+    )

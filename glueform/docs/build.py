@@ -25,14 +25,14 @@ from glueform.catalog.model import (
     Partition,
     TableVersion,
 )
-from glueform.compile.compiler import sql_for
+from glueform.compile.compiler import known_inputs, sql_for
 from glueform.compile.dag import Graph, Node, source_relation
 from glueform.docs.lineage import ModelColumns, project_lineage
 from glueform.docs.runs import node_runs_by_node, run_summaries
-from glueform.plan.desired import table_type
+from glueform.plan.desired import known_schema, table_type
 from glueform.project.model import Column, Project, SourceTable, Target
 from glueform.secrets import Secrets, mask_url
-from glueform.sql import ColumnRef
+from glueform.sql import ColumnRef, Schema
 
 DOC_FORMAT = 1  # bumped when the document's shape changes incompatibly
 MAX_PARTITIONS = 200  # per table in the page; the count is always exact
@@ -89,13 +89,14 @@ def build_docs(
     lineage = project_lineage(graph, catalog.tables)
     node_runs = node_runs_by_node(catalog.runs, catalog.node_runs)
     tables: dict[str, dict[str, Any]] = {}
+    known = known_schema(graph, catalog.tables)  # the SQL shown is the typed SQL that runs
     for source in graph.sources.values():
         key = (source.source, source.name)
         tables[_id(key)] = _source_table(source, catalog, key, project.root)
     for name in graph.topological():
         node = graph.nodes[name]
         key = (node.database, name)
-        entry = _model_table(project, graph, node, lineage[name], catalog, key, dialects)
+        entry = _model_table(project, graph, node, lineage[name], catalog, key, dialects, known)
         entry["runs"] = node_runs.get(name, [])[:MAX_NODE_RUNS]
         tables[_id(key)] = entry
     for key, table in catalog.tables.items():  # in the catalog only (dropped models, crawled)
@@ -324,6 +325,7 @@ def _model_table(
     catalog: CatalogSnapshot,
     key: TableKey,
     dialects: Sequence[str],
+    known: Schema | None = None,
 ) -> dict[str, Any]:
     current = catalog.tables.get(key)
     documented = {c.name: c for c in node.columns}
@@ -363,7 +365,7 @@ def _model_table(
         "transform": {
             "path": node.rel_path,
             "raw_sql": spec.sql if spec else "",
-            "sql": {d: _sql(node, graph, d) for d in dialects},
+            "sql": {d: _sql(node, graph, d, known) for d in dialects},
             "config": {
                 "materialized": node.materialized,
                 "database": node.database,
@@ -409,9 +411,11 @@ def _catalog_only_table(
     }
 
 
-def _sql(node: Node, graph: Graph, dialect: str) -> str:
+def _sql(node: Node, graph: Graph, dialect: str, known: Schema | None = None) -> str:
+    """The SQL that runs on ``dialect``'s engine: typed against the inputs' known columns."""
+    schema = known_inputs(node, graph, known) if known and dialect != graph.dialect else None
     try:
-        return sql_for(node, graph, dialect)
+        return sql_for(node, graph, dialect, schema)
     except Exception as exc:  # one model sqlglot cannot transpile must not stop the site
         return f"-- cannot transpile to {dialect}: {exc}"
 

@@ -96,5 +96,26 @@ def model_columns(
     return out
 
 
+def known_schema(
+    graph: Graph, actual: Mapping[tuple[str, str], CatalogTable]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """Every source's and model's columns as known without running anything (as built, else
+    declared or inferred): what the typed rewrites for another engine need to show the SQL
+    that will run there."""
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    for table in graph.sources.values():
+        declared = {c.name: c.type for c in table.columns if c.type}
+        current = actual.get((table.source, table.name))
+        columns = declared or ({c.name: c.type for c in current.columns} if current else {})
+        if columns and all(columns.values()):
+            schema.setdefault(table.source, {})[table.name] = columns
+    for name, model in model_columns(graph, (), actual).items():
+        if model and all(c.type for c in model):
+            schema.setdefault(graph.nodes[name].database, {})[name] = {
+                c.name: c.type for c in model
+            }
+    return schema
+
+
 def table_type(materialized: str) -> str:
     return VIRTUAL_VIEW if materialized == "view" else MANAGED_TABLE

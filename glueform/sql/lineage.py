@@ -30,7 +30,45 @@ def infer_columns(sql: str, dialect: str, schema: Schema) -> list[tuple[str, str
     ]
     if any(t in ("UNKNOWN", "NULL", "") for _, t in columns):
         return None
-    return columns
+    names = _engine_names(sql, dialect, schema, [n for n, _ in columns])
+    return [(name, type_) for name, (_, type_) in zip(names, columns, strict=True)]
+
+
+def _engine_names(sql: str, dialect: str, schema: Schema, qualified_names: list[str]) -> list[str]:
+    """The output names as the engine gives them: an alias as written (qualify() folds its
+    case), an unnamed expression's as DuckDB names it (``count_star()``, not ``_col_1``)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from glueform.sql.parsing import referenced_tables
+
+    query = sqlglot.parse_one(sql, dialect=dialect)
+    first = query
+    while isinstance(first, exp.SetOperation):
+        first = first.left
+    selects = first.selects if isinstance(first, exp.Select) else []
+    if len(selects) != len(qualified_names):
+        return qualified_names
+    names, unnamed = [], False
+    for select, name in zip(selects, qualified_names, strict=True):
+        if isinstance(select, exp.Alias):
+            names.append(select.alias)
+        else:
+            unnamed = unnamed or not isinstance(select, exp.Column)
+            names.append(name)
+    if unnamed and dialect == "duckdb":
+        from glueform.sql.naming import duckdb_names
+
+        used = {(t.db, t.name) for t in referenced_tables(query)}
+        inputs: Schema = {}
+        for db, tables in schema.items():
+            for table, cols in tables.items():
+                if (db, table) in used:
+                    inputs.setdefault(db, {})[table] = cols
+        bound = duckdb_names(sql, inputs)
+        if bound and len(bound) == len(names):
+            return bound
+    return names
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from glueform.sql.parity_typed import double_avg, double_division, null_on_zero
+from glueform.sql.parity_typed import (
+    ParityError,
+    date_arithmetic,
+    decimal_floor_division,
+    double_avg,
+    double_division,
+    null_on_zero,
+    percentiles,
+)
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -19,15 +27,6 @@ if TYPE_CHECKING:
     from glueform.sql.parsing import Schema
 
 Rewrite = Callable[["exp.Expression"], "exp.Expression"]
-
-
-class ParityError(Exception):
-    """A construct that cannot be made to mean the same on the engine: the caller names the
-    model's file (a user error, at compile time, not a silent difference)."""
-
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def transpile(
@@ -116,11 +115,44 @@ def _weekdays(node: exp.Expression) -> exp.Expression:
     numbers Sunday 1. Spark's weekday() (Monday 0) gives both."""
     from sqlglot import exp
 
+    if isinstance(node, exp.Extract) and node.name.upper() in ("DOW", "DAYOFWEEK", "ISODOW"):
+        kind = exp.DayOfWeekIso if node.name.upper() == "ISODOW" else exp.DayOfWeek
+        node = kind(this=node.expression.copy())
     if isinstance(node, exp.DayOfWeekIso):
         return exp.paren(exp.Anonymous(this="WEEKDAY", expressions=[node.this.copy()]) + 1)
     if isinstance(node, exp.DayOfWeek):
         weekday = exp.Anonymous(this="WEEKDAY", expressions=[node.this.copy()])
         return exp.paren(exp.Mod(this=exp.paren(weekday + 1), expression=exp.Literal.number(7)))
+    return node
+
+
+def _names_of_days(node: exp.Expression) -> exp.Expression:
+    """DuckDB's dayname()/monthname() are full English names; Spark's are abbreviated. The
+    sign of a number is a TINYINT on DuckDB and a DOUBLE on Spark."""
+    from sqlglot import exp
+
+    formats = {exp.Dayname: "EEEE", exp.Monthname: "MMMM"}
+    for kind, pattern in formats.items():
+        if isinstance(node, kind):
+            return exp.Anonymous(
+                this="DATE_FORMAT", expressions=[node.this.copy(), exp.Literal.string(pattern)]
+            )
+    if isinstance(node, exp.Sign) and not isinstance(node.parent, exp.Cast):
+        return exp.cast(node.copy(), "BIGINT")
+    return node
+
+
+def _quantified_subqueries(node: exp.Expression) -> exp.Expression:
+    """``x > ALL (SELECT ...)`` and ``x = ANY (SELECT ...)`` have no Spark SQL form: refused."""
+    from sqlglot import exp
+
+    if isinstance(node, (exp.All, exp.Any)) and isinstance(node.this, (exp.Subquery, exp.Query)):
+        raise ParityError(
+            f"a comparison with {node.key.upper()} (subquery) cannot run on Spark: "
+            f"{node.parent.sql('duckdb') if node.parent else node.sql('duckdb')}",
+            "compare with the subquery's max() or min() (x > (select max(y) ...)), or use "
+            "IN / NOT EXISTS",
+        )
     return node
 
 
@@ -157,6 +189,12 @@ def _lists(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.ArrayAgg):
         return node
     value, keys = node.this, []
+    if isinstance(value.this if isinstance(value, exp.Order) else value, exp.Distinct):
+        raise ParityError(
+            f"list()/array_agg() of DISTINCT values cannot be made equal on Spark: "
+            f"{node.sql('duckdb')}",
+            "select the distinct values in a subquery first, then list(x ORDER BY x) them",
+        )
     if isinstance(value, exp.Order):
         for ordered in value.expressions:
             if ordered.args.get("desc"):
@@ -321,16 +359,21 @@ _TRUNCATABLE_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE
 REWRITES: dict[str, tuple[Rewrite, ...]] = {
     "spark": (
         _tables_of_values,
+        _quantified_subqueries,
         _lists,
         _first_match_replace,
         _rounding_casts,
         _array_length,
         _array_index,
         _weekdays,
+        _names_of_days,
+        date_arithmetic,
         _distinct_order_by_output,
+        decimal_floor_division,
         null_on_zero,
         double_division,
         double_avg,
+        percentiles,
         _epoch_seconds,
         _boundary_date_diff,
         _bigint_ranks,

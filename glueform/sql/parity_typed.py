@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 
+class ParityError(Exception):
+    """A construct that cannot be made to mean the same on the engine: the caller names the
+    model's file (a user error, at compile time, not a silent difference)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def _type_names(node: exp.Expression) -> set[str]:
     from sqlglot import exp
 
@@ -95,3 +104,73 @@ def double_avg(node: exp.Expression) -> exp.Expression:
         inner = [_as_double(e) for e in arg.expressions]
         return exp.Avg(this=exp.Distinct(expressions=inner))
     return exp.Avg(this=_as_double(arg))
+
+
+def percentiles(node: exp.Expression) -> exp.Expression:
+    """Spark has percentile() and percentile_disc ... WITHIN GROUP, which sqlglot does not
+    write for DuckDB's quantile_cont/quantile_disc. quantile_disc is one of the values (of
+    their type); an interpolated quantile or median of DECIMALs is refused (see below)."""
+    from sqlglot import exp
+
+    if not isinstance(node, (exp.PercentileCont, exp.PercentileDisc, exp.Median)):
+        return node
+    arg = node.this
+    if not isinstance(node, exp.PercentileDisc) and _is(arg, "DECIMAL"):
+        raise ParityError(
+            f"{node.sql('duckdb')} of a DECIMAL cannot be made equal on Spark (DuckDB "
+            "interpolates in DECIMAL and rounds down; Spark interpolates in DOUBLE)",
+            "interpolate DOUBLEs on both engines: quantile_cont(cast(x as double), p)",
+        )
+    if isinstance(node, exp.PercentileCont):
+        out: exp.Expression = exp.Anonymous(
+            this="PERCENTILE", expressions=[arg.copy(), node.expression.copy()]
+        )
+    elif isinstance(node, exp.PercentileDisc):
+        out = exp.WithinGroup(
+            this=exp.Anonymous(this="PERCENTILE_DISC", expressions=[node.expression.copy()]),
+            expression=exp.Order(expressions=[exp.Ordered(this=arg.copy(), nulls_first=False)]),
+        )
+    else:
+        out = node
+    kind = arg.type if isinstance(arg.type, exp.DataType) else None
+    if isinstance(node, exp.PercentileDisc) and kind is not None and kind.this.name != "UNKNOWN":
+        return exp.Cast(this=out, to=kind.copy())  # one of the values: of their type
+    return out
+
+
+def _is(node: exp.Expression, *names: str) -> bool:
+    return bool(_type_names(node) & set(names))
+
+
+def date_arithmetic(node: exp.Expression) -> exp.Expression:
+    """DuckDB: ``DATE ± INTERVAL`` is a TIMESTAMP and ``DATE - DATE`` a BIGINT of days; Spark
+    gives a DATE and an INTERVAL DAY."""
+    from sqlglot import exp
+
+    if not isinstance(node, (exp.Add, exp.Sub)):
+        return node
+    left, right = node.this, node.expression
+    if isinstance(node, exp.Sub) and _is(left, "DATE") and _is(right, "DATE"):
+        days = exp.Anonymous(this="DATEDIFF", expressions=[left.copy(), right.copy()])
+        return exp.cast(days, "BIGINT")
+    if _is(left, "DATE") and isinstance(right, exp.Interval):
+        return node.__class__(this=exp.cast(left.copy(), "TIMESTAMP"), expression=right.copy())
+    if isinstance(node, exp.Add) and isinstance(left, exp.Interval) and _is(right, "DATE"):
+        return exp.Add(this=left.copy(), expression=exp.cast(right.copy(), "TIMESTAMP"))
+    return node
+
+
+def decimal_floor_division(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``//`` divides integers only; of a DECIMAL or a DOUBLE it is ``/`` (NULL by
+    zero)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.IntDiv) and (
+        _is(node.this, "DECIMAL", "DOUBLE", "FLOAT")
+        or _is(node.expression, "DECIMAL", "DOUBLE", "FLOAT")
+    ):
+        divisor = node.expression.copy()
+        if not _nonzero_literal(divisor):  # by zero it is NULL, not inf
+            divisor = exp.Nullif(this=divisor, expression=exp.Literal.number(0))
+        return exp.Div(this=node.this.copy(), expression=divisor)
+    return node
