@@ -195,10 +195,11 @@ class Workspace:
         from glueform.catalog.store import CatalogStore
 
         target = self.target
+        lease = target.lock_lease_minutes * 60
         store = (
-            CatalogStore(target.catalog)
+            CatalogStore(target.catalog, lease)
             if target.catalog
-            else CatalogStore.for_path(target.state_dir / CATALOG_FILE)
+            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, lease)
         )
         try:
             yield store
@@ -246,14 +247,16 @@ class Workspace:
         command: str = "run",
         full_refresh: bool = False,
         bookmark: str | None = None,
+        lock_wait: float = 0.0,
     ) -> RunResult:
         """Build the selected nodes (declaring sources first); outputs commit as they succeed.
         ``command`` is what the run record says started it (a job run names itself there);
         ``full_refresh`` rebuilds incremental models from all their input; ``bookmark`` is a
-        job's bookmark option (``disable`` or ``pause`` turns the models' bookmarks down)."""
+        job's bookmark option (``disable`` or ``pause`` turns the models' bookmarks down);
+        ``lock_wait``: seconds to wait for another run's lock."""
         names = self.graph.select(select, exclude)
         options = {"full_refresh": full_refresh, "bookmark": bookmark}
-        return self._execute(names, None, threads, reporter, command, options)
+        return self._execute(names, None, threads, reporter, command, options, lock_wait)
 
     def _execute(
         self,
@@ -263,13 +266,14 @@ class Workspace:
         reporter: Reporter | None,
         command: str,
         options: Mapping[str, Any] | None = None,
+        lock_wait: float = 0.0,
     ) -> RunResult:
         """Apply catalog changes (by default: the sources' declarations), then build ``names``."""
         from glueform.engines import create_engine
 
         engine = create_engine(self.target, self.project.root)
         warehouse = self._warehouse()
-        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}", lock_wait):
             if table_changes is None:
                 table_changes = source_changes(self.graph, catalog.tables())
             apply_table_changes(catalog, self.graph, table_changes)

@@ -282,7 +282,7 @@ def test_second_run_reports_the_lock(tmp_path: Path) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         second = glueform("run", "-p", str(root), "-s", "stg_orders")
-        assert second.exit_code == 2
+        assert second.exit_code == 1  # a run failure, not a mistake
         assert "another run holds the lock" in second.stderr and str(first.pid) in second.stderr
     finally:
         first.terminate()

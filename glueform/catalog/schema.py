@@ -98,6 +98,8 @@ runs = Table(
     Column("status", String(16), nullable=False),
     Column("started_at", Float, nullable=False),
     Column("finished_at", Float),
+    Column("host", String(255)),  # the process running it (v8): a dead one's run is marked
+    Column("pid", Integer),
 )
 
 node_runs = Table(
@@ -119,6 +121,10 @@ locks = Table(
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
     Column("since", Float, nullable=False),
+    # v8: locks are leases (see ``catalog/leases.py``)
+    Column("heartbeat_at", Float, nullable=False, default=0.0),
+    Column("expires_at", Float, nullable=False, default=0.0),
+    Column("token", String(64), nullable=False, default=""),
 )
 
 # -- jobs, triggers and workflows (the scheduler's record; migration v3 adds them) -------------
@@ -217,7 +223,7 @@ bookmark_files = Table(
     PrimaryKeyConstraint("node", "source", "path", "committed_at"),
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 8
 
 
 def _create_v1(conn: Any) -> None:
@@ -247,6 +253,36 @@ def _create_bookmark_tables(conn: Any) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _reserved(conn: Any) -> None:
+    """v6 and v7: taken by work that lands separately (a no-op until it does)."""
+
+
+def _leases(conn: Any) -> None:
+    """v8: locks become leases (heartbeat, expiry, the holder's token); runs name their process.
+    A lock row from before lasts one default lease from when it was taken."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    have = {c["name"] for c in inspector.get_columns("locks")}
+    for column, ddl in (
+        ("heartbeat_at", "FLOAT NOT NULL DEFAULT 0"),
+        ("expires_at", "FLOAT NOT NULL DEFAULT 0"),
+        ("token", "VARCHAR(64) NOT NULL DEFAULT ''"),
+    ):
+        if column not in have:
+            conn.execute(text(f"ALTER TABLE locks ADD COLUMN {column} {ddl}"))
+    conn.execute(
+        text(
+            "UPDATE locks SET heartbeat_at = since, expires_at = since + 300,"
+            " token = 'v7:' || name WHERE token = ''"
+        )
+    )
+    have = {c["name"] for c in inspector.get_columns("runs")}
+    for column, ddl in (("host", "VARCHAR(255)"), ("pid", "INTEGER")):
+        if column not in have:
+            conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {ddl}"))
+
+
 # MIGRATIONS[i] brings a catalog from schema version i to i + 1.
 MIGRATIONS: list[Callable[[Any], None]] = [
     _create_v1,
@@ -254,4 +290,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _create_schedule_tables,
     _create_crawl_tables,
     _create_bookmark_tables,
+    _reserved,
+    _reserved,
+    _leases,
 ]

@@ -231,3 +231,63 @@ def sync(ctx: Context, dry_run: bool) -> int:
     if changes:
         console.markup(f"{len(changes)} {verb} in AWS Glue")
     return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+def locks(ctx: Context) -> int:
+    """List the catalog's locks (leases): who holds each, since when, until when."""
+    import time
+
+    from glueform.catalog.leases import read_all
+
+    with ctx.workspace().catalog() as store:
+        found = read_all(store.engine)
+    now = time.time()
+    console = ctx.console()
+    console.data([lease.to_dict(now) for lease in found])
+    console.table(
+        f"{len(found)} locks",
+        ["name", "holder", "since", "renewed", "expires", "state"],
+        [
+            [x.name, f"pid {x.pid} on {x.host}", local_time(x.since), local_time(x.heartbeat_at),
+             local_time(x.expires_at), x.state(now)]
+            for x in found
+        ],
+    )  # fmt: skip
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Release without asking.")
+def unlock(ctx: Context, name: str, yes: bool) -> int:
+    """Release lock NAME whoever holds it (after a confirmation): for a holder known to be gone
+    before its lease expires. A run that still holds it fails at its next commit."""
+    import time
+
+    from glueform.catalog.leases import force_release, read, read_all
+    from glueform.errors import UserError
+
+    with ctx.workspace().catalog() as store:
+        lease = read(store.engine, name)
+        if lease is None:
+            names = [x.name for x in read_all(store.engine)]
+            raise UserError(
+                f"no lock named {name}",
+                hint=f"locks: {', '.join(names)}" if names else "the catalog holds no locks",
+            )
+        console = ctx.console()
+        prompt = (
+            f"release {name}, held by pid {lease.pid} on {lease.host} since "
+            f"{local_time(lease.since)} ({lease.state(time.time())})?"
+        )
+        if not yes and not click.confirm(prompt, default=False, err=True):
+            console.data({"released": False, "name": name})
+            console.lines(["nothing released"])
+            return 1
+        released = force_release(store.engine, name)
+    console.data({"released": released, "name": name})
+    console.markup(f"released {name}" if released else f"{name} was released meanwhile")
+    return 0

@@ -152,6 +152,7 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             settings=spec.get("settings", {}),
             catalog=_catalog_url(root, spec.get("catalog")),
             keep_versions=spec.get("keep_versions", 3),
+            lock_lease_minutes=float(spec.get("lock_lease_minutes", 5)),
             glue=GlueTarget(**spec["glue"]) if "glue" in spec else None,
             timezone=spec.get("timezone", "UTC"),
             spark=SparkTarget(**spec.get("spark", {})),
