@@ -261,3 +261,23 @@ def test_a_run_killed_on_another_host_is_taken_over_after_its_lease(tmp_path: Pa
     store = CatalogStore.for_path(root / ".glueform" / "catalog.db")  # opening ends the dead run
     assert sorted(r["status"] for r in store.runs()) == ["error", "success"]
     store.close()
+
+
+def test_a_job_waiting_for_a_held_lock_gives_up_at_its_timeout(tmp_path: Path) -> None:
+    from test_schedule import jobs_project
+
+    from glueform.schedule.jobs import JobEnv, run_job
+    from glueform.workspace import Workspace
+
+    jobs_yml = "jobs:\n  - {name: nightly, select: [one], timeout: 1s}\n"
+    root = jobs_project(tmp_path, jobs_yml, {"one": "select 1 as x\n"})
+    ws = Workspace(root)
+    env = JobEnv(ws.project.root, ws.project.name, ws.target.state_dir, isolate=False)
+    with ws.catalog() as store:
+        _foreign_lock(store, "run:shop", OTHER_HOST, 4242, expires_in=600)
+        started = time.monotonic()
+        outcome = run_job(env, store, ws.project.jobs["nightly"])
+    assert time.monotonic() - started < 10
+    assert outcome.status == "TIMEOUT"  # not RUNNING forever
+    assert outcome.error and "gave up waiting 1s for the lock" in outcome.error
+    assert f"pid 4242 on {OTHER_HOST}" in outcome.error

@@ -268,7 +268,8 @@ def _inline_attempt(
     except GlueformError as exc:
         return "FAILED", exc.message
     if job.timeout is not None and time.monotonic() - started > job.timeout:
-        return "TIMEOUT", f"the run took longer than its timeout ({job.timeout:g}s)"
+        why = f": {result.error}" if not result.ok and result.error else ""
+        return "TIMEOUT", f"the run took longer than its timeout ({job.timeout:g}s){why}"
     return ("SUCCEEDED", None) if result.ok else ("FAILED", result.error)
 
 
