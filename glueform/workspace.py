@@ -203,6 +203,13 @@ class Workspace:
         )
         try:
             yield store
+        except Exception as exc:  # a damaged, full or read-only catalog: say so (exit 2)
+            from glueform.catalog.failures import catalog_failure
+
+            failure = None if isinstance(exc, UserError) else catalog_failure(store.url, exc)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             store.close()
 

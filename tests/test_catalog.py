@@ -184,7 +184,7 @@ def test_foreign_corrupt_and_newer_sqlite_files_are_refused(tmp_path: Path) -> N
         CatalogStore.for_path(foreign)
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(CatalogError, match="cannot open the catalog"):
+    with pytest.raises(CatalogError, match="the catalog file is damaged"):
         CatalogStore.for_path(corrupt)
     newer = tmp_path / "newer.db"
     CatalogStore.for_path(newer).close()

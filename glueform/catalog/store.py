@@ -63,7 +63,12 @@ class CatalogStore:
             self._migrate()
             self._mark_dead()
         except (OperationalError, DatabaseError) as exc:
+            from glueform.catalog.failures import catalog_failure
+
             self.engine.dispose()
+            failure = catalog_failure(url, exc)
+            if failure is not None:
+                raise failure from None
             raise CatalogError(
                 f"cannot open the catalog at {_safe(url)}: "
                 + _safe(url, str(exc.orig or exc).splitlines()[0]),

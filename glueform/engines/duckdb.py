@@ -26,6 +26,7 @@ from glueform.engines.incremental import (
     link_previous,
     links_previous,
 )
+from glueform.errors import UserError
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -77,7 +78,16 @@ class DuckDBEngine:
         self._conn = duckdb.connect(":memory:")
         settings = {**DEFAULT_SETTINGS, "TimeZone": self.target.timezone, **self.target.settings}
         for key, value in settings.items():
-            self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
+            try:
+                self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
+            except duckdb.Error as exc:  # memory_limit: banana, an unknown setting
+                raise UserError(
+                    f"engine setting {key}: {value!r} is refused by DuckDB: "
+                    + str(exc).splitlines()[0],
+                    self.target.setting_locations.get(key),
+                    hint="fix or remove it in the target's settings (they are DuckDB's SET "
+                    "options)",
+                ) from None
 
     def interrupt(self) -> None:
         """Stop queries in flight (on Ctrl-C) so the run ends now, committing nothing more."""

@@ -157,6 +157,10 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             timezone=spec.get("timezone", "UTC"),
             spark=SparkTarget(**spec.get("spark", {})),
             s3=S3Target(**spec.get("s3", {})),
+            setting_locations={
+                key: doc.location(("targets", name, "settings", key))
+                for key in spec.get("settings", {})
+            },
         )
         for name, spec in raw.items()
     }

@@ -59,6 +59,8 @@ class Target:
     timezone: str = "UTC"  # pinned on every engine, so timestamps mean the same everywhere
     spark: SparkTarget = field(default_factory=SparkTarget)
     s3: S3Target = field(default_factory=S3Target)  # crawlers' S3 targets
+    # where each engine setting is written (a value the engine refuses is shown at its line)
+    setting_locations: Mapping[str, SourceLocation] = field(default_factory=dict)
 
     def credentials(self) -> Secrets:
         """What of the target is a secret: its catalog URL's password, settings and Spark conf
