@@ -129,26 +129,45 @@ def _other_engine_target(ws: Workspace) -> str:
 
 
 def _compare(name: str, base: Workspace, other: Workspace) -> TableDiff:
+    """Names and types, and the values always (a type difference hides no row difference):
+    columns are paired by position, and compared in a common type where theirs differ."""
     import duckdb
 
     a, b = _table(base, name), _table(other, name)
+    left_cols, right_cols = _columns(a), _columns(b)
     mismatched = tuple(
         f"{x[0]} {x[1]} vs {y[0]} {y[1]}"
-        for x, y in zip(_columns(a), _columns(b), strict=False)
+        for x, y in zip(left_cols, right_cols, strict=False)
         if x != y
-    ) + (("column counts differ",) if len(a.columns) != len(b.columns) else ())
-    if mismatched:
-        return TableDiff(name, False, columns=mismatched)
+    ) + (("column counts differ",) if len(left_cols) != len(right_cols) else ())
+    n = min(len(left_cols), len(right_cols))
+    common = [_common_type(x[1], y[1]) for x, y in zip(left_cols[:n], right_cols[:n], strict=True)]
     with duckdb.connect() as con:
-        left, right = _rows(con, a), _rows(con, b)
+        left, right = _rows(a, common), _rows(b, common)
         counts = con.execute(
             f"select (select count(*) from ({left})), (select count(*) from ({right}))"
         ).fetchone()
-        only_a = con.execute(f"select * from (({left}) except all ({right})) limit 3").fetchall()
-        n_a = con.execute(f"select count(*) from (({left}) except all ({right}))").fetchone()[0]
-        n_b = con.execute(f"select count(*) from (({right}) except all ({left}))").fetchone()[0]
-    sample = tuple(repr(r) for r in only_a)
-    return TableDiff(name, n_a == 0 and n_b == 0, (counts[0], counts[1]), n_a, n_b, (), sample)
+        diff_a = f"(({left}) except all ({right}))"
+        diff_b = f"(({right}) except all ({left}))"
+        only_a = con.execute(f"select * from {diff_a} order by all limit 3").fetchall()
+        only_b = con.execute(f"select * from {diff_b} order by all limit 3").fetchall()
+        n_a = con.execute(f"select count(*) from {diff_a}").fetchone()[0]
+        n_b = con.execute(f"select count(*) from {diff_b}").fetchone()[0]
+    sample = tuple(f"- {r!r}" for r in only_a) + tuple(f"+ {r!r}" for r in only_b)
+    equal = not mismatched and n_a == 0 and n_b == 0
+    return TableDiff(name, equal, (counts[0], counts[1]), n_a, n_b, mismatched, sample)
+
+
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DECIMAL", "DOUBLE", "FLOAT")
+
+
+def _common_type(x: str, y: str) -> str | None:
+    """The type two differing columns are compared in (None: their own, which is equal)."""
+    if x == y:
+        return None
+    if x.startswith(_NUMERIC) and y.startswith(_NUMERIC):
+        return "DOUBLE"
+    return "VARCHAR"
 
 
 def _table(ws: Workspace, name: str) -> Any:
@@ -161,19 +180,26 @@ def _table(ws: Workspace, name: str) -> Any:
 
 def _columns(table: Any) -> list[tuple[str, str]]:
     """Names and types: both engines write the same storage types (``sql.storage_type``)."""
-    return [(c.name, c.type) for c in table.columns]
+    return [(c.name, c.type) for c in [*table.columns, *table.partition_keys]]
 
 
-def _rows(con: Any, table: Any) -> str:
+def _rows(table: Any, common: list[str | None]) -> str:
+    """The first ``len(common)`` columns of the table's files, each in its common type (if
+    any), floats rounded to ``FLOAT_DIGITS`` significant digits (inf and NaN as they are)."""
     from glueform.sql import quote_identifier, string_literal
 
     columns = []
-    for c in [*table.columns, *table.partition_keys]:
+    every = [*table.columns, *table.partition_keys]
+    for i, (c, cast) in enumerate(zip(every, common, strict=False)):
         ident = quote_identifier(c.name, "duckdb")
-        columns.append(
-            f"round({ident}, {FLOAT_DIGITS} - 1 - cast(floor(log10(abs({ident}) + 1e-300)) as integer))"
-            if c.type in ("DOUBLE", "FLOAT", "REAL")
-            else ident
-        )
+        kind = cast or c.type
+        if cast:
+            ident = f"cast({ident} as {cast})"
+        if kind in ("DOUBLE", "FLOAT", "REAL"):
+            finite = f"case when isfinite({ident}) then {ident} else 1 end"  # inf, NaN: as is
+            digits = f"{FLOAT_DIGITS} - 1 - cast(floor(log10(abs({finite}) + 1e-300)) as integer)"
+            ident = f"round({ident}, {digits})"
+        columns.append(f"{ident} as c{i}")
     files = string_literal(f"{table.location}/**/*.parquet", "duckdb")
-    return f"select {', '.join(columns)} from read_parquet({files}, hive_partitioning = true)"
+    select = ", ".join(columns) or "1 as c0"
+    return f"select {select} from read_parquet({files}, hive_partitioning = true)"

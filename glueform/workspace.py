@@ -35,6 +35,7 @@ CATALOG_FILE = "catalog.db"
 
 if TYPE_CHECKING:
     from glueform.catalog.model import CatalogTable
+    from glueform.catalog.rollback import RollbackResult
     from glueform.catalog.store import CatalogStore
     from glueform.crawl.crawler import CrawlResult
     from glueform.secrets import Secrets
@@ -327,11 +328,19 @@ class Workspace:
 
     def rewind_bookmark(self, name: str, run_id: str) -> CatalogTable:
         """Put ``name``'s bookmarks and table back as they were after run ``run_id``."""
-        from glueform.catalog.bookmarks import rewind_bookmark
+        from glueform.catalog.rollback import rollback
 
         node = self._incremental_node(name)
         with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
-            return rewind_bookmark(catalog, name, node.database, run_id)
+            return rollback(catalog, node.database, name, run_id=run_id).table
+
+    def rollback(self, database: str, name: str, to_version: int) -> RollbackResult:
+        """Make version ``to_version`` of a table current again, with its model's bookmarks as
+        they were then; under the run lock, so no run commits meanwhile."""
+        from glueform.catalog.rollback import rollback
+
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            return rollback(catalog, database, name, to_version)
 
     def _incremental_node(self, name: str) -> Node:
         node = self.graph.nodes.get(name)

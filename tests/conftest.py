@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import services
 from click.testing import CliRunner, Result
 
 from glueform.cli.main import cli
@@ -117,3 +118,64 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(key, value)
+
+
+# -- servers: running ones when they answer, else started for the session (tests/services.py) ----
+
+SERVICES = pytest.StashKey[dict[str, services.Service]]()
+
+
+def _note(config: pytest.Config, service: services.Service) -> services.Service:
+    config.stash.setdefault(SERVICES, {})[service.name] = service
+    return service
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say which servers the tests used, and what to install for the ones that were missing."""
+    used = config.stash.get(SERVICES, {})
+    if used:
+        terminalreporter.section("servers")
+        for service in used.values():
+            mark = "" if service.url else "SKIPPED, "
+            terminalreporter.write_line(f"{service.name}: {mark}{service.origin}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A PostgreSQL server's URL with a `test` database and trust auth (see tests/services.py)."""
+    with services.postgres() as service:
+        _note(request.config, service)
+        if service.url is None:
+            pytest.skip(f"PostgreSQL {service.origin}")
+        yield service.url
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> str:
+    """The PostgreSQL URL, with no catalog tables left by an earlier test."""
+    from sqlalchemy import create_engine
+
+    from glueform.catalog import schema as catalog_schema
+
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    catalog_schema.metadata.drop_all(engine)
+    engine.dispose()
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def mariadb_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A MariaDB server's SQLAlchemy URL (root, no password) with a `test` database."""
+    with services.mariadb() as service:
+        _note(request.config, service)
+        if service.url is None:
+            pytest.skip(f"MariaDB {service.origin}")
+        yield service.url
+
+
+@pytest.fixture(scope="session")
+def chromium_path(request: pytest.FixtureRequest) -> str:
+    service = _note(request.config, services.chromium())
+    if service.url is None:
+        pytest.skip(f"Chromium {service.origin}")
+    return service.url

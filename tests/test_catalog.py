@@ -28,21 +28,11 @@ from glueform.catalog import (
 )
 from glueform.catalog import schema as catalog_schema
 
-PG_URL = os.environ.get("GLUEFORM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def fresh_postgres() -> str:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-    catalog_schema.metadata.drop_all(engine)
-    engine.dispose()
-    return PG_URL
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CatalogStore]:
-    url = f"sqlite:///{tmp_path / 'catalog.db'}" if request.param == "sqlite" else fresh_postgres()
+    sqlite = f"sqlite:///{tmp_path / 'catalog.db'}"
+    url = sqlite if request.param == "sqlite" else request.getfixturevalue("fresh_postgres")
     catalog = CatalogStore(url)
     yield catalog
     catalog.close()
@@ -206,8 +196,8 @@ def test_unreachable_catalog_url_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot open the catalog" in result.stderr and "secret" not in result.stderr
 
 
-def test_project_on_a_postgresql_catalog(tmp_path: Path) -> None:
-    url = fresh_postgres()
+def test_project_on_a_postgresql_catalog(tmp_path: Path, fresh_postgres: str) -> None:
+    url = fresh_postgres
     files = basic_files()
     files["glueform.yml"] = files["glueform.yml"].replace(
         "    threads: 2\n", f"    threads: 2\n    catalog: {url}\n"

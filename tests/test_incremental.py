@@ -300,7 +300,7 @@ def test_rewind_to_an_unknown_run_changes_nothing(tmp_path: Path) -> None:
     before = state(root)
     out = glueform("bookmarks", "rewind", "ev", "--to", "20200101T000000-abcdef", "-p", str(root))
     assert out.exit_code == 2
-    assert "ev has no bookmark commit of run 20200101T000000-abcdef" in out.output
+    assert "run 20200101T000000-abcdef wrote no version of shop.ev" in out.output
     assert state(root) == before
     out = glueform("bookmarks", "rewind", "nope", "--to", "x", "-p", str(root))
     assert out.exit_code == 2 and "'nope' is not an incremental model" in out.output

@@ -150,6 +150,21 @@ FEATURES: dict[str, str] = {
     "distinct_on_values": f"select distinct customer_id, status from {ORDERS}",
     "md5_hash": f"select customer_id, md5(name) as h from {CUSTOMERS}",
     "declared_csv_types": f"select event_id, code, value, value * 2 as doubled from {EVENTS}",
+    # the classes of issue 12: arithmetic, names, ORDER BY
+    "decimal_ratio": f"select customer_id, sum(cast(amount as decimal(38,2))) / cast(3 as decimal(38,2)) as ratio from {ORDERS} group by customer_id having sum(cast(amount as decimal(38,2))) / cast(3 as decimal(38,2)) > 6.5833333",
+    "ratio_of_stored_decimals": f"select order_id, amount / (amount + 1) as share, amount / qty as per_unit from {ORDERS}",
+    "avg_of_cast": f"select count(*) as n from {ORDERS} having avg(cast(amount as decimal(12,2))) > 46.0483333",
+    "division_by_zero": f"select order_id, amount / 0 as inf_, -qty / (qty - qty) as neg, (qty - qty) / 0 as nan_, qty // 0 as idiv, qty % 0 as m, null / 0 as n from {ORDERS}",
+    "names_keep_case": f'select order_id as "Excess Discount Amount", qty as B1_LP, Status from {ORDERS}',
+    "unaliased_expressions": f"select customer_id, count(*), sum(qty) + 1, upper(status) from {ORDERS} group by customer_id, status",
+    "order_by_unaliased_aggregate": f"select customer_id, sum(qty) from {ORDERS} group by customer_id order by sum(qty) desc limit 3",
+    "distinct_qualified_order_by": f"select distinct(customer_id) from {ORDERS} o order by customer_id",
+    "reads_unaliased_view": "select * from {{ ref('unaliased_view') }}",
+}
+
+# Views are not compared by verify; a table reads this one (Spark refuses unnamed view columns).
+VIEWS = {
+    "unaliased_view": f"select customer_id, count(*), max(amount) * 2 from {ORDERS} group by customer_id",
 }
 
 
@@ -164,6 +179,10 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> VerifyReport:
         "data/events.csv": EVENTS_CSV,
     }
     files |= {f"transforms/{name}.sql": sql + "\n" for name, sql in FEATURES.items()}
+    files |= {
+        f"transforms/{name}.sql": "{{ config(materialized='view') }}\n" + sql + "\n"
+        for name, sql in VIEWS.items()
+    }
     write_project(root, files)
     with duckdb.connect() as con:
         con.execute(DATA_SQL.replace("{root}", str(root)))

@@ -546,11 +546,10 @@ def test_metrics_text() -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    from test_catalog import fresh_postgres
-
     from glueform.catalog.store import CatalogStore
 
-    url = f"sqlite:///{tmp_path / 'catalog.db'}" if request.param == "sqlite" else fresh_postgres()
+    sqlite = f"sqlite:///{tmp_path / 'catalog.db'}"
+    url = sqlite if request.param == "sqlite" else request.getfixturevalue("fresh_postgres")
     catalog = CatalogStore(url)
     yield catalog
     catalog.close()

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import basic_files, write_project
-from test_catalog import fresh_postgres
 
 from glueform import Workspace
 from glueform.cli.main import cli
@@ -93,12 +92,12 @@ def test_no_secret_reaches_any_output_or_file(
 
 
 def test_the_cache_keeps_no_secret_and_reads_it_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_postgres: str
 ) -> None:
     monkeypatch.setenv("SHOP_VIEW_TOKEN", "view-secret-2204")
     root = leaky_project(tmp_path)
     (root / "transforms/marts/leaky.sql").unlink()
-    catalog = fresh_postgres().replace("postgres@", "postgres:cat@secret-3301@", 1)
+    catalog = fresh_postgres.replace("postgres@", "postgres:cat@secret-3301@", 1)
     config = (
         (root / "glueform.yml")
         .read_text()

@@ -8,17 +8,14 @@ per commit with its watermark), which is what ``rewind`` goes back through.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
 from glueform.catalog import schema as s
-from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark, Partition
-from glueform.errors import UserError
+from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark
 
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
@@ -115,67 +112,9 @@ def reset_bookmarks(catalog: CatalogStore, node: str | None = None) -> int:
     return dropped
 
 
-def _folders(location: str) -> list[Partition]:
-    """The partition folders of a version folder, with their values and bytes."""
-    from urllib.parse import unquote
-
-    sizes: dict[Path, int] = {}
-    for file in Path(location).rglob("*.parquet"):
-        sizes[file.parent] = sizes.get(file.parent, 0) + file.stat().st_size
-    return [
-        Partition(
-            tuple(unquote(p.split("=", 1)[1]) for p in folder.relative_to(location).parts),
-            str(folder),
-            None,
-            size,
-        )
-        for folder, size in sorted(sizes.items())
-    ]
-
-
 def rewind_bookmark(catalog: CatalogStore, node: str, database: str, run_id: str) -> CatalogTable:
     """Put a model back as of ``run_id``: its bookmarks and its table version, together (the
-    bookmark alone would make the next run add rows the table already holds). Checks first,
-    then changes everything in one transaction."""
-    from glueform.catalog.store import _insert_versions, _put_tables, _replace_partitions
+    rollback of ``catalog/rollback.py``, named by the run instead of the version)."""
+    from glueform.catalog.rollback import rollback
 
-    c, f = s.bookmark_commits, s.bookmark_files
-    with catalog.engine.connect() as conn:
-        runs = conn.execute(
-            select(c.c.run_id, c.c.committed_at).where(c.c.node == node).distinct()
-        ).all()
-    at = {r: t for r, t in runs}
-    if run_id not in at:
-        known = sorted(at, key=at.__getitem__)[-5:]
-        raise UserError(
-            f"{node} has no bookmark commit of run {run_id}",
-            hint=f"its runs with a bookmark: {', '.join(known)}"
-            if known
-            else f"{node} has no bookmark; see: glueform bookmarks show",
-        )
-    versions = [v for v in catalog.table_versions(database, node) if v.run_id == run_id]
-    current = catalog.table(database, node)
-    if not versions or current is None:
-        raise UserError(
-            f"the table version that run {run_id} wrote of {database}.{node} is not in the catalog",
-            hint=f"reset the bookmark instead: glueform bookmarks reset {node}",
-        )
-    old = versions[0].table
-    if old.location and "://" not in old.location and not Path(old.location).exists():
-        raise UserError(
-            f"the data of {database}.{node} as of run {run_id} is gone ({old.location})",
-            hint="it was removed by retention (keep_versions); reset the bookmark instead",
-        )
-    now = time.time()
-    with catalog.engine.begin() as conn:
-        later = at[run_id]
-        conn.execute(c.delete().where(c.c.node == node, c.c.committed_at > later))
-        conn.execute(f.delete().where(f.c.node == node, f.c.committed_at > later))
-        if old.definition() != current.definition():
-            (version,) = _put_tables(conn, [(old, current.version)], now)
-            _insert_versions(conn, None, [(old, version)], now)
-            if old.partition_keys and old.location:
-                _replace_partitions(conn, database, node, _folders(old.location), now)
-    restored = catalog.table(database, node)
-    assert restored is not None
-    return restored
+    return rollback(catalog, database, node, run_id=run_id).table

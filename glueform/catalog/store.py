@@ -229,33 +229,11 @@ class CatalogStore:
             )
 
     def rollback(self, database: str, name: str, to_version: int) -> CatalogTable:
-        """Make an earlier version current again (as a new version, so history stays linear)."""
-        current = self.table(database, name)
-        if current is None:
-            raise CatalogError(
-                f"no table {database}.{name} in the catalog",
-                hint="list tables with 'glueform catalog ls'",
-            )
-        versions = {v.version: v for v in self.table_versions(database, name)}
-        if to_version not in versions:
-            raise CatalogError(
-                f"{database}.{name} has no version {to_version}",
-                hint=f"versions: {', '.join(str(v) for v in sorted(versions))}",
-            )
-        old = versions[to_version].table
-        if old.location and "://" not in old.location and not Path(old.location).exists():
-            raise CatalogError(
-                f"the data of version {to_version} is gone ({old.location})",
-                hint="it was removed by retention",
-            )
-        restored = self.put_table(old, current.version)
-        with self.engine.begin() as conn:  # how the restored data was built is no longer known
-            conn.execute(
-                s.node_state.delete().where(
-                    s.node_state.c.node == name, s.node_state.c.database == database
-                )
-            )
-        return restored
+        """Make an earlier version current again (as a new version, so history stays linear),
+        with its model's bookmarks as they were then (see ``catalog/rollback.py``)."""
+        from glueform.catalog.rollback import rollback
+
+        return rollback(self, database, name, to_version).table
 
     def expired_locations(self, tables: Iterable[tuple[str, str]], keep: int) -> list[str]:
         """Data folders of versions older than the newest ``keep`` of ``tables``, unless a kept

@@ -198,12 +198,18 @@ def rollback(ctx: Context, table: str, to_version: int) -> int:
     workspace = ctx.workspace()
     with workspace.catalog() as store:
         found = _table(store, table)
-        restored = store.rollback(found.database, found.name, to_version)
+    done = workspace.rollback(found.database, found.name, to_version)
+    restored = done.table
     console = ctx.console()
-    console.data(restored.to_dict())
+    console.data({**restored.to_dict(), "undone_bookmark_commits": done.undone_commits})
     console.markup(
         f"{restored.key}: version {to_version} is current again (as version {restored.version})"
     )
+    if done.undone_commits:
+        console.markup(
+            f"its bookmarks went back too ({done.undone_commits} later commit(s) undone): "
+            "the next run reads again what the undone runs had read"
+        )
     return 0
 
 

@@ -351,10 +351,8 @@ def verify(
         if t.equal:
             console.markup(f"[green]equal[/]    {t.name} ({t.rows[0]:,} rows)")
         else:
-            detail = (
-                "; ".join(t.columns)
-                or f"{t.only_in_base} rows only on {report.base}, {t.only_in_other} only on {report.other}"
-            )
+            rows = f"{t.only_in_base} rows only on {report.base}, {t.only_in_other} only on {report.other}"
+            detail = "; ".join([*t.columns, rows])
             console.markup(f"[red]differs[/]  {t.name}: {detail}")
             console.lines([f"    {row}" for row in t.sample])
     verdict = "the same" if report.ok else "NOT the same"

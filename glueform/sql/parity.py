@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from glueform.sql.parity_typed import double_avg, double_division, null_on_zero
+
 if TYPE_CHECKING:
     from sqlglot import exp
 
@@ -31,23 +33,38 @@ class ParityError(Exception):
 def transpile(
     query: exp.Expression, dialect: str, source: str = "duckdb", schema: Schema | None = None
 ) -> str:
-    """The query in ``dialect``, with the rewrites that keep its meaning the same there."""
-    return rewrite_for(query, dialect, source, schema).sql(dialect=dialect)
+    """The query in ``dialect``, with the rewrites that keep its meaning the same there; with
+    its inputs' columns known (``schema``), typed and with the output names of ``source``."""
+    from glueform.sql.naming import duckdb_names, renamed
+
+    if not REWRITES.get(dialect):
+        return query.sql(dialect=dialect)
+    names = duckdb_names(query.sql(source), schema) if schema and source == "duckdb" else None
+    sql = rewrite_for(query, dialect, source, schema, named=names is not None).sql(dialect=dialect)
+    return renamed(sql, names, dialect) if names else sql
 
 
 def rewrite_for(
-    query: exp.Expression, dialect: str, source: str, schema: Schema | None
+    query: exp.Expression,
+    dialect: str,
+    source: str,
+    schema: Schema | None,
+    named: bool = False,
 ) -> exp.Expression:
+    """``named``: the output is renamed afterwards (``naming.renamed``), so the names qualify()
+    gives unnamed expressions may stay (ORDER BY may point at them)."""
     rewrites = REWRITES.get(dialect, ())
     if not rewrites:
         return query
-    query = _typed(query, source, schema) if schema is not None else query
+    query = _typed(query, source, schema, named) if schema is not None else query
     for rewrite in rewrites:
         query = query.transform(rewrite)
     return query
 
 
-def _typed(query: exp.Expression, source: str, schema: Schema) -> exp.Expression:
+def _typed(
+    query: exp.Expression, source: str, schema: Schema, named: bool = False
+) -> exp.Expression:
     """The query with each expression's type annotated (unchanged when it cannot be typed)."""
     from sqlglot.optimizer.annotate_types import annotate_types
 
@@ -55,23 +72,30 @@ def _typed(query: exp.Expression, source: str, schema: Schema) -> exp.Expression
 
     try:
         typed = annotate_types(qualified(query, source, schema), schema=schema, dialect=source)
-        return _unnamed_as_written(query, typed)
+        return typed if named else _unnamed_as_written(query, typed)
     except Exception:  # a gap in typing only means the typed rewrites do not apply
         return query
 
 
 def _unnamed_as_written(original: exp.Expression, typed: exp.Expression) -> exp.Expression:
-    """qualify() names unnamed output expressions _col_0, _col_1...; keep them as written."""
+    """qualify() names unnamed output expressions _col_0, _col_1...; keep them as written
+    (and an ORDER BY that qualify() pointed at such a name points at the expression again)."""
     from sqlglot import exp
 
     if isinstance(original, exp.Select) and isinstance(typed, exp.Select):
+        removed: dict[str, exp.Expression] = {}
         for before, after in zip(original.selects, typed.selects, strict=False):
             if (
                 isinstance(after, exp.Alias)
                 and not before.alias
                 and after.alias.startswith("_col_")
             ):
+                removed[after.alias] = after.this
                 after.replace(after.this)
+        order = typed.args.get("order")
+        for column in list(order.find_all(exp.Column)) if order and removed else []:
+            if not column.table and column.name in removed:
+                column.replace(removed[column.name].copy())
     return typed
 
 
@@ -100,13 +124,26 @@ def _weekdays(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _double_avg(node: exp.Expression) -> exp.Expression:
-    """DuckDB averages are DOUBLE, of DECIMALs too, from an exact sum; Spark's average of a
-    DECIMAL is a DECIMAL rounded to 4 more places. Averaging DOUBLEs gives DuckDB's answer."""
+def _distinct_order_by_output(node: exp.Expression) -> exp.Expression:
+    """After SELECT DISTINCT, Spark resolves ORDER BY against the output only: ``t1.a`` there
+    fails where DuckDB takes it for the output column ``a``. Point it at the output's name."""
     from sqlglot import exp
 
-    if isinstance(node, exp.Avg) and not isinstance(node.this, exp.Cast):
-        return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
+    if not isinstance(node, exp.Select) or not node.args.get("distinct"):
+        return node
+    order = node.args.get("order")
+    if order is None:
+        return node
+    outputs = {}
+    for select in node.selects:
+        if isinstance(select, exp.Alias):
+            outputs.setdefault(select.this.unnest(), select.alias)
+        elif isinstance(select, exp.Column):
+            outputs.setdefault(select, select.name)
+    for ordered in order.expressions:
+        name = outputs.get(ordered.this.unnest())
+        if name is not None and ordered.this.unnest().find(exp.Column) is not None:
+            ordered.set("this", exp.column(name, quoted=True))
     return node
 
 
@@ -290,7 +327,10 @@ REWRITES: dict[str, tuple[Rewrite, ...]] = {
         _array_length,
         _array_index,
         _weekdays,
-        _double_avg,
+        _distinct_order_by_output,
+        null_on_zero,
+        double_division,
+        double_avg,
         _epoch_seconds,
         _boundary_date_diff,
         _bigint_ranks,
