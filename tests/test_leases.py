@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import basic_files, glueform, glueform_json, write_project
 from sqlalchemy import insert, select, update
-from test_catalog import PG_URL, state, table
+from test_catalog import state, table
 
 from glueform.catalog import leases
 from glueform.catalog import schema as s
@@ -30,15 +30,15 @@ OTHER_HOST = "ci-runner-7"
 
 
 @pytest.fixture
-def pg_database() -> Iterator[str]:
+def pg_database(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL database of this test's own (empty, dropped after)."""
     from sqlalchemy import create_engine
 
     name = f"glueform_t{uuid.uuid4().hex[:10]}"
-    server = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    server = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
     with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    yield postgres_url.rsplit("/", 1)[0] + "/" + name
     with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     server.dispose()
