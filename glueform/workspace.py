@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glueform import __version__
-from glueform.build.retention import expire_versions
+from glueform.build.retention import expire_versions, orphan_folders, remove_folders
 from glueform.build.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
@@ -306,8 +306,19 @@ class Workspace:
             built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]
             tables = [(n.database, n.name) for n in built if n.materialized != "view"]
             expire_versions(catalog, tables, self.target.keep_versions)
+            selected = [self.graph.nodes[n] for n in names]
+            attempted = [(n.database, n.name) for n in selected if n.materialized != "view"]
+            remove_folders(orphan_folders(catalog, warehouse, attempted))  # a killed run's
             self.sync_glue(catalog)
             return result
+
+    def cleanup(self, dry_run: bool = False) -> list[str]:
+        """Remove the version folders no catalog record points at (left by killed runs), under
+        the run lock so that no run's uncommitted folder is taken; return them."""
+        warehouse = self._warehouse()
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            orphans = orphan_folders(catalog, warehouse)
+            return [str(p) for p in orphans] if dry_run else remove_folders(orphans)
 
     def bookmarks(self) -> list[dict[str, Any]]:
         """Every incremental model's bookmarks: per source, what it has read and when."""

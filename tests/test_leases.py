@@ -281,3 +281,25 @@ def test_a_job_waiting_for_a_held_lock_gives_up_at_its_timeout(tmp_path: Path) -
     assert outcome.status == "TIMEOUT"  # not RUNNING forever
     assert outcome.error and "gave up waiting 1s for the lock" in outcome.error
     assert f"pid 4242 on {OTHER_HOST}" in outcome.error
+
+
+def test_orphan_version_folders_go_by_cleanup_and_by_the_next_run(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", basic_files())
+    assert glueform("run", "-p", str(root)).exit_code == 0
+    folder = root / "warehouse" / "shop" / "customer_totals"
+    (current,) = [p for p in folder.iterdir()]
+    orphan = folder / "20260101T000000-abcdef"  # as a run killed before its commit leaves it
+    (orphan / "part-0.parquet").parent.mkdir()
+    (orphan / "part-0.parquet").write_bytes(b"half")
+    other = folder / "notes"  # not a version folder: never touched
+    other.mkdir()
+    listed = glueform_json("catalog", "cleanup", "--dry-run", "-p", str(root))
+    assert listed == {"dry_run": True, "folders": [str(orphan)]}
+    assert orphan.exists()
+    assert glueform_json("catalog", "cleanup", "-p", str(root))["folders"] == [str(orphan)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([current.name, "notes"])
+    orphan.mkdir()
+    assert glueform("run", "-p", str(root), "-s", "customer_totals").exit_code == 0
+    assert not orphan.exists() and other.exists(), "the run's retention removed the orphan"
+    history = glueform_json("catalog", "history", "shop.customer_totals", "-p", str(root))
+    assert all((root / "warehouse" / v["location"]).is_dir() for v in history)

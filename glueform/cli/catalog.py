@@ -297,3 +297,16 @@ def unlock(ctx: Context, name: str, yes: bool) -> int:
     console.data({"released": released, "name": name})
     console.markup(f"released {name}" if released else f"{name} was released meanwhile")
     return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+def cleanup(ctx: Context, dry_run: bool) -> int:
+    """Remove version folders no catalog record points at (what killed runs wrote)."""
+    removed = ctx.workspace().cleanup(dry_run=dry_run)
+    console = ctx.console()
+    console.data({"dry_run": dry_run, "folders": removed})
+    verb = "would remove" if dry_run else "removed"
+    console.lines([f"{verb} {path}" for path in removed] or ["no orphan version folders"])
+    return 0
