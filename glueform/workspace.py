@@ -25,10 +25,18 @@ from glueform.compile.dag import Graph, Node
 from glueform.errors import SourceLocation, UserError
 from glueform.fingerprint import digest
 from glueform.plan.apply import apply_table_changes
-from glueform.plan.builder import Plan, TableChange, build_plan, crawler_status, source_changes
+from glueform.plan.builder import (
+    Plan,
+    TableChange,
+    build_plan,
+    crawler_status,
+    root_changes,
+    source_changes,
+)
 from glueform.plan.desired import source_partitions
 from glueform.plan.saved import check_plan, read_plan, write_plan
 from glueform.project import Project, Target, load_project
+from glueform.project.files import read_bytes
 from glueform.project.loader import input_files, select_crawlers
 
 CATALOG_FILE = "catalog.db"
@@ -81,9 +89,7 @@ class Workspace:
     def input_key(self) -> str:
         """Digest of every input file and var: the project's identity for caches and saved plans."""
         root = self.root.resolve()
-        files = [
-            part for f in input_files(root) if f.is_file() for part in (str(f), f.read_bytes())
-        ]
+        files = [part for f in input_files(root) if f.is_file() for part in (str(f), read_bytes(f))]
         return digest(__version__, self.vars, *files)
 
     @property
@@ -196,11 +202,12 @@ class Workspace:
         from glueform.catalog.store import CatalogStore
 
         target = self.target
+        root = None if "://" in target.warehouse else self._warehouse()
         lease = target.lock_lease_minutes * 60
         store = (
-            CatalogStore(target.catalog, lease)
+            CatalogStore(target.catalog, root, lease)
             if target.catalog
-            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, lease)
+            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, root, lease)
         )
         try:
             yield store
@@ -221,13 +228,19 @@ class Workspace:
         out: Path | None = None,
     ) -> Plan:
         """What a run would build and why, and the catalog changes; ``out`` saves it for apply."""
+        from glueform.catalog.bookmarks import load_bookmarks
+
         names = self.graph.select(select, exclude)
         with self.catalog() as catalog:
             plan = build_plan(self.graph, names, catalog.node_states(), catalog.tables())
+            marks = load_bookmarks(catalog)
             plan = replace(
                 plan,
                 glue=tuple(self.glue_changes(catalog)),
                 crawlers=tuple(crawler_status(self.project.crawlers, catalog)),
+                roots=tuple(
+                    root_changes({k: m.root for k, m in marks.items()}, self.graph.sources)
+                ),
             )
             if out is not None:
                 write_plan(

@@ -1,12 +1,11 @@
 """A catalog URL on SQLite or PostgreSQL for a test: the same test runs on both stores.
 
-PostgreSQL gets a schema of its own per use (other suites share the database), dropped after.
-Set GLUEFORM_TEST_POSTGRES to the server's URL (a database the tests may create schemas in).
+PostgreSQL (the session's server, see ``postgres_url`` in conftest.py) gets a schema of its own
+per use, dropped after: other tests and suites share its database.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,28 +13,24 @@ from pathlib import Path
 
 import pytest
 
-PG_SERVER = os.environ.get("GLUEFORM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 KINDS = ["sqlite", "postgresql"]
 
 
 @contextmanager
-def catalog_url(kind: str, folder: Path) -> Iterator[str]:
+def catalog_url(kind: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A URL of an empty catalog: a SQLite file in ``folder``, or a fresh PostgreSQL schema."""
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'catalog.db'}"
         return
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://"))
+    server = str(request.getfixturevalue("postgres_url")).split("?", 1)[0]
+    engine = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1))
     schema = f"t_{uuid.uuid4().hex[:12]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"create schema {schema}"))
     try:
-        with engine.begin() as conn:
-            conn.execute(text(f"create schema {schema}"))
-    except Exception as exc:  # no server: the PostgreSQL half cannot run here
-        engine.dispose()
-        pytest.skip(f"no PostgreSQL server at {PG_SERVER}: {type(exc).__name__}")
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+        yield f"{server}?options=-csearch_path%3D{schema}"
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"drop schema {schema} cascade"))

@@ -295,3 +295,94 @@ def test_output_columns_whose_names_differ_only_in_case(
 ) -> None:
     err = case_project(tmp_path, **{"transforms__marts__dup.sql": select + "\n"})
     assert "dup.sql:1:" in err and message in err, err
+
+
+# -- files and folders the operating system refuses, and a closed stdout ------------------------
+
+
+def test_a_model_file_that_is_not_utf8_is_an_error_at_its_byte(tmp_path: Path) -> None:
+    files = basic_files()
+    files["transforms/marts/latin.sql"] = "select 1 as x\nselect 'caf\xe9' as y\n".encode("latin-1")
+    result = glueform("validate", "-p", str(write_project(tmp_path / "p", files)))
+    assert result.exit_code == 2, result.output
+    assert "latin.sql:2:12: not UTF-8 text: byte e9" in result.stderr
+    assert "iconv" in result.stderr and "internal error" not in result.output
+
+
+def test_a_yaml_file_that_is_not_utf8_is_an_error_at_its_byte(tmp_path: Path) -> None:
+    files = basic_files()
+    files["sources/raw.yml"] = files["sources/raw.yml"].encode() + b"# \xff\n"
+    result = glueform("validate", "-p", str(write_project(tmp_path / "p", files)))
+    assert result.exit_code == 2 and "raw.yml:8:3: not UTF-8 text: byte ff" in result.stderr
+
+
+def test_a_glueform_yml_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    files = {k: v for k, v in basic_files().items() if k != "glueform.yml"}
+    root = write_project(tmp_path / "p", files)
+    (root / "glueform.yml").mkdir()
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2
+    assert "glueform.yml is a folder, not a file" in result.stderr
+
+
+def _without_file_permissions() -> list[str]:
+    """A command prefix under which permission bits hold (root overrides them otherwise)."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux): permission bits do not hold")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.parametrize(
+    ("locked", "cwd", "message"),
+    [
+        (".", True, "cannot read the folder"),
+        ("transforms/marts", False, "cannot read the folder"),
+        ("glueform.yml", False, "glueform.yml:1:1: cannot read glueform.yml: Permission denied"),
+    ],
+)
+def test_what_cannot_be_read_is_a_user_error(
+    tmp_path: Path, locked: str, cwd: bool, message: str
+) -> None:
+    root = write_project(tmp_path / "p", basic_files())
+    target = root / locked
+    mode = target.stat().st_mode
+    target.chmod(0)
+    try:
+        where = ["-p", str(root)] if not cwd else []
+        done = subprocess.run(
+            [
+                *_without_file_permissions(),
+                sys.executable,
+                "-m",
+                "glueform.cli.main",
+                "validate",
+                *where,
+            ],  # fmt: skip
+            cwd=root if cwd else tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=TIME_BOUND,
+        )
+    finally:
+        target.chmod(mode)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "internal error" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [["validate"], ["compile", "--json"], ["--help"]])
+def test_a_closed_stdout_ends_quietly(project: Path, args: list[str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glueform.cli.main", *args, "-p", str(project)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader went away before the first line (`| head -0`)
+    assert process.wait(TIME_BOUND) == 1
+    assert process.stderr.read() == b""

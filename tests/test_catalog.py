@@ -27,6 +27,7 @@ from glueform.catalog import (
     StaleVersionError,
 )
 from glueform.catalog import schema as catalog_schema
+from glueform.catalog.locations import Locations
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -310,7 +311,7 @@ def test_an_older_catalog_upgrades(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:  # a catalog as schema version 1 left it
-        catalog_schema.MIGRATIONS[0](conn)
+        catalog_schema.MIGRATIONS[0](conn, Locations())
         conn.execute(insert(catalog_schema.meta).values(key="schema_version", value="1"))
         conn.execute(
             insert(catalog_schema.runs).values(

@@ -14,10 +14,11 @@ import glob
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glueform.catalog.locations import files_root, key_under
 from glueform.catalog.model import BookmarkUpdate, CatalogTable, FileMark, Partition
 from glueform.errors import UserError
 from glueform.project.incremental import SourceBookmark
@@ -35,9 +36,11 @@ class SourceRead:
 
     mark: SourceBookmark
     table: CatalogTable
-    files: tuple[FileMark, ...] = ()  # files / partition folders to read (kinds files, partitions)
+    files: tuple[FileMark, ...] = ()  # what the bookmark records: files / partition folders read,
+    # keyed by their path below ``root`` (after the root moved: every file, as now found)
     paths: tuple[str, ...] = ()  # the data files to read (a partition's files, for partitions)
     watermark: Any = None  # kind column: the committed watermark (None: read every row)
+    root: str | None = None  # the folder the source's files are named under
 
 
 @dataclass(frozen=True)
@@ -144,9 +147,14 @@ def _source_read(
             "or bookmark: disable",
         )
     seen = previous.files if previous else {}
+    root = files_root(table.location)
+    # a moved or cloned checkout: its files' times are new, so a file is the same by size
+    moved = previous is not None and previous.root is not None and previous.root != root
     if mark.kind == "files":
-        files = tuple(f for f in list_files(table.location) if seen.get(f.path) != f)
-        return SourceRead(mark, table, files, tuple(f.path for f in files))
+        found = [(f, replace(f, path=key_under(f.path, root))) for f in list_files(table.location)]
+        new = [(f, k) for f, k in found if not _seen(seen.get(k.path), k, moved)]
+        marks = [k for _, k in (found if moved else new)]
+        return SourceRead(mark, table, tuple(marks), tuple(f.path for f, _ in new), root=root)
     if not table.partition_keys:  # no folders to follow: every run would find nothing new
         raise UserError(
             f"{node.name}: a partitions bookmark needs a partitioned source; {table.key} has no "
@@ -155,12 +163,20 @@ def _source_read(
             hint="bookmark it by its files (the default) or by a column: {column: updated_at}",
         )
     folders = [
-        FileMark(p.location, p.bytes or 0, 0.0)
+        (p.location, FileMark(key_under(p.location, root), p.bytes or 0, 0.0))
         for p in (partitions or [])
-        if p.location not in seen
     ]
-    paths = tuple(str(f) for d in folders for f in sorted(Path(d.path).rglob("*")) if _data(f))
-    return SourceRead(mark, table, tuple(folders), paths)
+    new = [(d, k) for d, k in folders if k.path not in seen]
+    paths = tuple(str(f) for d, _ in new for f in sorted(Path(d).rglob("*")) if _data(f))
+    marks = [k for _, k in (folders if moved else new)]
+    return SourceRead(mark, table, tuple(marks), paths, root=root)
+
+
+def _seen(before: FileMark | None, now: FileMark, moved: bool) -> bool:
+    """Whether the bookmark has read this file as it is now (after a move: of the same size)."""
+    if before is None:
+        return False
+    return before.size == now.size if moved else before == now
 
 
 def _data(path: Path) -> bool:
@@ -223,7 +239,9 @@ def register_reads(node: Node, plan: ReadPlan, engine: Engine) -> Registered:
         out.relations[(table.database, table.name)] = rel
         if plan.advance:
             out.updates.append(
-                BookmarkUpdate(node.name, read.mark.source, read.mark.kind, read.files, watermark)
+                BookmarkUpdate(
+                    node.name, read.mark.source, read.mark.kind, read.files, watermark, read.root
+                )
             )
     return out
 

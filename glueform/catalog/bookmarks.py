@@ -31,8 +31,9 @@ class Bookmark:
     run_id: str
     committed_at: float
     watermark: Any = None
-    files: dict[str, FileMark] = field(default_factory=dict)  # path -> as last read
+    files: dict[str, FileMark] = field(default_factory=dict)  # path below root -> as last read
     commits: int = 1
+    root: str | None = None  # the folder its files were named under at its latest commit
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class Bookmark:
             "watermark": self.watermark,
             "files": len(self.files),
             "commits": self.commits,
+            "root": self.root,
         }
 
 
@@ -53,7 +55,7 @@ def write_bookmarks(conn: Any, run_id: str, marks: Sequence[BookmarkUpdate], now
         insert(s.bookmark_commits),
         [
             {"node": m.node, "source": m.source, "run_id": run_id, "kind": m.kind,
-             "watermark": m.watermark, "files": len(m.files), "committed_at": now}
+             "watermark": m.watermark, "files": len(m.files), "committed_at": now, "root": m.root}
             for m in marks
         ],
     )  # fmt: skip
@@ -86,7 +88,7 @@ def load_bookmarks(
         counts[key] = counts.get(key, 0) + 1
         out[key] = Bookmark(
             r["node"], r["source"], r["kind"], r["run_id"], r["committed_at"], r["watermark"],
-            {}, counts[key],
+            {}, counts[key], r["root"],
         )  # fmt: skip
     for n, source, path, size, mtime in file_rows:
         mark = out.get((n, source))

@@ -216,7 +216,10 @@ class JobRuns:
         )
         with self.engine.connect() as conn:
             return [
-                (f"{r.database}.{r.name}", _json(r.definition).get("location"))
+                (
+                    f"{r.database}.{r.name}",
+                    self.store.locations.resolved(_json(r.definition).get("location")),
+                )
                 for r in conn.execute(query)
             ]
 

@@ -145,5 +145,8 @@ class BookmarkUpdate:
     node: str
     source: str
     kind: str  # files | column | partitions
-    files: tuple[FileMark, ...] = ()
+    files: tuple[FileMark, ...] = ()  # keyed by the path below ``root``
     watermark: Any = None
+    root: str | None = (
+        None  # the folder the source's files are named under (kinds files, partitions)
+    )

@@ -83,10 +83,12 @@ def rollback(
             conn.execute(c.delete().where(c.c.node == name, c.c.committed_at > target.created_at))
             conn.execute(f.delete().where(f.c.node == name, f.c.committed_at > target.created_at))
         if old.definition() != current.definition():
-            (version,) = _put_tables(conn, [(old, current.version)], now)
-            _insert_versions(conn, None, [(old, version)], now)
+            stored = catalog.locations.store_table(old)
+            (version,) = _put_tables(conn, [(stored, current.version)], now)
+            _insert_versions(conn, None, [(stored, version)], now)
             if old.partition_keys and old.location and "://" not in old.location:
-                _replace_partitions(conn, database, name, _folders(old.location), now)
+                parts = [catalog.locations.store_partition(p) for p in _folders(old.location)]
+                _replace_partitions(conn, database, name, parts, now)
             n = s.node_state  # how the restored data was built is no longer known
             conn.execute(n.delete().where(n.c.node == name, n.c.database == database))
     restored = catalog.table(database, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +18,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    select,
     text,
 )
+
+from glueform.catalog.locations import Locations
 
 metadata = MetaData()
 
@@ -208,6 +212,7 @@ bookmark_commits = Table(
     Column("watermark", JSON),  # kind column: the largest value read so far
     Column("files", Integer, nullable=False),  # files (or partitions) this commit added
     Column("committed_at", Float, nullable=False),
+    Column("root", Text),  # the folder the source's files were named under (migration v7)
     PrimaryKeyConstraint("node", "source", "run_id"),
 )
 
@@ -216,7 +221,7 @@ bookmark_files = Table(
     metadata,
     Column("node", String(255), nullable=False),
     Column("source", String(511), nullable=False),
-    Column("path", Text, nullable=False),  # a file, or a partition's folder
+    Column("path", Text, nullable=False),  # a file or a partition's folder, below the root
     Column("size", BigInteger, nullable=False),
     Column("mtime", Float, nullable=False),
     Column("committed_at", Float, nullable=False),  # a row per read: history for rewind
@@ -253,8 +258,76 @@ def _create_bookmark_tables(conn: Any) -> None:
         table.create(conn, checkfirst=True)
 
 
-def _reserved(conn: Any) -> None:
-    """v6 and v7: taken by work that lands separately (a no-op until it does)."""
+def _relative_locations(conn: Any, locations: Locations) -> None:
+    """v6: locations inside the local warehouse root become relative to it (``locations.py``),
+    so the project can be moved or copied. Opened without a root, nothing is rewritten."""
+    if locations.root is None:
+        return
+    for table, keys in (
+        (tables, ("database", "name")),
+        (table_versions, ("database", "name", "version")),
+    ):
+        for row in conn.execute(select(*(table.c[k] for k in keys), table.c.definition)).all():
+            definition = row.definition
+            if isinstance(definition, str):
+                definition = json.loads(definition)
+            location = definition.get("location")
+            stored = locations.stored(location)
+            if stored != location:
+                where = [table.c[k] == getattr(row, k) for k in keys]
+                conn.execute(
+                    table.update()
+                    .where(*where)
+                    .values(definition={**definition, "location": stored})
+                )
+    p = partitions
+    for row in conn.execute(
+        select(p.c.database, p.c.table_name, p.c.values_key, p.c.location)
+    ).all():
+        stored = locations.stored(row.location)
+        if stored != row.location:
+            conn.execute(
+                p.update()
+                .where(p.c.database == row.database, p.c.table_name == row.table_name, p.c.values_key == row.values_key)
+                .values(location=stored)
+            )  # fmt: skip
+
+
+def _relative_bookmark_keys(conn: Any, _locations: Locations) -> None:
+    """v7: file bookmarks keyed by the path below their source's root (recorded per commit),
+    so a moved or cloned checkout reads nothing twice. The root is taken from the source's
+    location as the catalog holds it: the one the files were read from."""
+    from sqlalchemy import inspect
+
+    from glueform.catalog.locations import files_root, key_under
+
+    c, f = bookmark_commits, bookmark_files
+    if "root" not in {col["name"] for col in inspect(conn).get_columns(c.name)}:
+        conn.execute(text("ALTER TABLE bookmark_commits ADD COLUMN root TEXT"))
+    sources = {s for (s,) in conn.execute(select(c.c.source).where(c.c.root.is_(None)).distinct())}
+    for source in sorted(sources):
+        database, _, name = source.partition(".")
+        definition = conn.execute(
+            select(tables.c.definition).where(tables.c.database == database, tables.c.name == name)
+        ).scalar()
+        if isinstance(definition, str):
+            definition = json.loads(definition)
+        location = (definition or {}).get("location")
+        if not location or "://" in location:
+            continue
+        root = files_root(location)
+        conn.execute(c.update().where(c.c.source == source).values(root=root))
+        rows = conn.execute(
+            select(f.c.node, f.c.path, f.c.committed_at).where(f.c.source == source)
+        )
+        for node, path, at in rows.all():
+            key = key_under(path, root)
+            if key != path:
+                conn.execute(
+                    f.update()
+                    .where(f.c.node == node, f.c.source == source, f.c.path == path, f.c.committed_at == at)
+                    .values(path=key)
+                )  # fmt: skip
 
 
 def _leases(conn: Any) -> None:
@@ -283,14 +356,19 @@ def _leases(conn: Any) -> None:
             conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {ddl}"))
 
 
-# MIGRATIONS[i] brings a catalog from schema version i to i + 1.
-MIGRATIONS: list[Callable[[Any], None]] = [
-    _create_v1,
-    _index_node_runs,
-    _create_schedule_tables,
-    _create_crawl_tables,
-    _create_bookmark_tables,
-    _reserved,
-    _reserved,
-    _leases,
+def _schema_only(step: Callable[[Any], None]) -> Callable[[Any, Locations], None]:
+    return lambda conn, _locations: step(conn)
+
+
+# MIGRATIONS[i] brings a catalog from schema version i to i + 1 (given the connection and the
+# warehouse root the catalog is opened with).
+MIGRATIONS: list[Callable[[Any, Locations], None]] = [
+    _schema_only(_create_v1),
+    _schema_only(_index_node_runs),
+    _schema_only(_create_schedule_tables),
+    _schema_only(_create_crawl_tables),
+    _schema_only(_create_bookmark_tables),
+    _relative_locations,
+    _relative_bookmark_keys,
+    _schema_only(_leases),
 ]

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, 
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
+from glueform.catalog.locations import Locations
 from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
 from glueform.errors import UserError
 
@@ -54,8 +55,17 @@ DEFAULT_LEASE_SECONDS = 300.0
 class CatalogStore:
     """One catalog, opened from a URL (``sqlite:///path`` or ``postgresql://...``)."""
 
-    def __init__(self, url: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        warehouse: Path | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
+        """``warehouse``: the local warehouse root, which locations inside it are stored
+        relative to (and resolved against: a moved or copied project keeps its tables);
+        ``lease_seconds``: how long a lock lasts without a heartbeat (``leases.py``)."""
         self.url = url
+        self.locations = Locations(warehouse)
         self.lease_seconds = lease_seconds
         self._held: dict[str, Any] = {}  # the leases this store holds (checked at each commit)
         self.engine = _connect(url)
@@ -76,9 +86,14 @@ class CatalogStore:
             ) from None
 
     @classmethod
-    def for_path(cls, path: Path, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> CatalogStore:
+    def for_path(
+        cls,
+        path: Path,
+        warehouse: Path | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> CatalogStore:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{path}", lease_seconds)
+        return cls(f"sqlite:///{path}", warehouse, lease_seconds)
 
     def _mark_dead(self) -> None:
         """Runs and job runs whose process died (this host: its pid is gone; another host: its
@@ -113,7 +128,7 @@ class CatalogStore:
                     hint="upgrade glueform",
                 )
             for i in range(version, s.SCHEMA_VERSION):
-                s.MIGRATIONS[i](conn)
+                s.MIGRATIONS[i](conn, self.locations)
             if version != s.SCHEMA_VERSION:
                 conn.execute(s.meta.delete().where(s.meta.c.key == "schema_version"))
                 conn.execute(
@@ -159,14 +174,14 @@ class CatalogStore:
             row = conn.execute(
                 _table_query().where(s.tables.c.database == database, s.tables.c.name == name)
             ).first()
-        return _table(row) if row else None
+        return self.locations.read_table(_table(row)) if row else None
 
     def tables(self, database: str | None = None) -> list[CatalogTable]:
         query = _table_query().order_by(s.tables.c.database, s.tables.c.name)
         if database:
             query = query.where(s.tables.c.database == database)
         with self.engine.connect() as conn:
-            return [_table(row) for row in conn.execute(query)]
+            return [self.locations.read_table(_table(row)) for row in conn.execute(query)]
 
     def search(self, text: str) -> list[CatalogTable]:
         """Tables whose name, description or any column name or comment contains ``text``."""
@@ -183,11 +198,13 @@ class CatalogStore:
         return [
             TableVersion(
                 r.version,
-                CatalogTable.from_definition(
-                    _json(r.definition),
-                    version=r.version,
-                    created_at=r.created_at,
-                    updated_at=r.created_at,
+                self.locations.read_table(
+                    CatalogTable.from_definition(
+                        _json(r.definition),
+                        version=r.version,
+                        created_at=r.created_at,
+                        updated_at=r.created_at,
+                    )
                 ),
                 r.created_at,
                 r.run_id,
@@ -200,9 +217,10 @@ class CatalogStore:
     ) -> CatalogTable:
         """Create (``expected_version`` None) or update a table; a new version is recorded."""
         now = time.time()
+        stored_form = self.locations.store_table(table)
         with self.engine.begin() as conn:
-            (version,) = _put_tables(conn, [(table, expected_version)], now)
-            _insert_versions(conn, run_id, [(table, version)], now)
+            (version,) = _put_tables(conn, [(stored_form, expected_version)], now)
+            _insert_versions(conn, run_id, [(stored_form, version)], now)
         stored = self.table(table.database, table.name)
         assert stored is not None
         return stored
@@ -259,7 +277,7 @@ class CatalogStore:
         for row in rows:
             if (row.database, row.name) in candidates:
                 by_table.setdefault((row.database, row.name), []).append(
-                    _json(row.definition).get("location")
+                    self.locations.resolved(_json(row.definition).get("location"))
                 )
         expired: set[str] = set()
         for locations in by_table.values():
@@ -275,12 +293,16 @@ class CatalogStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(p.c.values_key)).all()
         return [
-            Partition(tuple(_json(r.partition_values)), r.location, r.rows, r.bytes) for r in rows
+            self.locations.read_partition(
+                Partition(tuple(_json(r.partition_values)), r.location, r.rows, r.bytes)
+            )
+            for r in rows
         ]
 
     def replace_partitions(self, database: str, name: str, parts: Iterable[Partition]) -> None:
         with self.engine.begin() as conn:
-            _replace_partitions(conn, database, name, parts, time.time())
+            stored = [self.locations.store_partition(p) for p in parts]
+            _replace_partitions(conn, database, name, stored, time.time())
 
     # -- builds --------------------------------------------------------------------------------
 
@@ -310,16 +332,19 @@ class CatalogStore:
         now = time.time()
         with self.engine.begin() as conn:
             self._check_leases(conn, now)
-            changed = [(b.table, b.expected_version) for b in builds if b.table is not None]
+            changed = [
+                (self.locations.store_table(b.table), b.expected_version)
+                for b in builds
+                if b.table is not None
+            ]
             versions = _put_tables(conn, changed, now)
             _insert_versions(
                 conn, run_id, [(t, v) for (t, _), v in zip(changed, versions, strict=True)], now
             )
             for build in builds:
                 if build.partitions is not None:
-                    _replace_partitions(
-                        conn, build.state.database, build.state.node, build.partitions, now
-                    )
+                    parts = [self.locations.store_partition(p) for p in build.partitions]
+                    _replace_partitions(conn, build.state.database, build.state.node, parts, now)
             marks = [m for b in builds for m in b.bookmarks]
             if marks:
                 from glueform.catalog.bookmarks import write_bookmarks

@@ -130,6 +130,9 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
     try:
         code = fn(ctx, *args, **kwargs)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        closed_stdout()
     except GlueformError as exc:
         if ctx.debug:
             raise
@@ -366,8 +369,21 @@ def _stop_on_sigterm() -> None:
     stop_on_sigterm()
 
 
+def closed_stdout() -> None:
+    """The reader of our output went away (``| head``): stop quietly, as rich does (exit 1).
+    Output still buffered goes to /dev/null, so the exit prints no second error."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)
+
+
 def main() -> None:
-    cli(prog_name="glueform")
+    try:
+        cli(prog_name="glueform")
+    except BrokenPipeError:  # while click printed help or usage
+        closed_stdout()
 
 
 from glueform.cli import bookmarks as _bookmarks  # noqa: E402,F401  (registers `glueform bookmarks`)

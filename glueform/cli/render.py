@@ -13,6 +13,10 @@ GLUE_SYMBOL = {**SYMBOL, "create_database": ("+", "green")}
 def render_plan(console: Any, plan: Plan) -> None:
     console.data(plan.to_dict())
     _crawler_lines(console, plan)
+    if plan.roots:
+        console.markup("[bold]Bookmarks[/] (sources whose folder changed)")
+        for root in plan.roots:
+            console.markup(f"  [yellow]~ {root.node} <- {root.source}[/]  [dim]{root.meaning}[/]")
     if not plan.has_changes:
         console.markup(f"No changes. {len(plan.changes)} models are up to date.")
         return

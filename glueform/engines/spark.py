@@ -206,7 +206,9 @@ class SparkEngine:
             table = self._csv(table)
         options = {k: v for k, v in _reader_options(table).items() if k != "path"}
         if table.partition_keys:
-            options["basePath"] = _glob_root(table.location)
+            from glueform.catalog.locations import files_root
+
+            options["basePath"] = files_root(table.location)
         reader = self.spark.read.format(_FORMATS[table.format])
         for key, value in options.items():
             reader = reader.option(key, str(value).lower() if isinstance(value, bool) else value)
@@ -402,15 +404,6 @@ def _reader_options(table: CatalogTable, infer: bool = False) -> dict[str, Any]:
         options.setdefault("escape", options.get("quote", '"'))
         options.setdefault("mode", "PERMISSIVE" if options.get("null_padding") else "FAILFAST")
     return options
-
-
-def _glob_root(pattern: str) -> str:
-    """The folder above a path's first glob character (Spark's basePath for partitions)."""
-    parts = Path(pattern).parts
-    for i, part in enumerate(parts):
-        if any(ch in part for ch in "*?[{"):
-            return str(Path(*parts[:i]))
-    return str(Path(pattern).parent)
 
 
 def _external_table(relation: str, table: CatalogTable, infer: bool = True) -> str:

@@ -62,11 +62,31 @@ class CrawlerStatus:
 
 
 @dataclass(frozen=True)
+class RootChange:
+    """A bookmarked source whose files are now under another folder (a moved or cloned
+    checkout): what its model's bookmark makes of it."""
+
+    node: str
+    source: str
+    before: str
+    now: str
+
+    @property
+    def meaning(self) -> str:
+        return (
+            f"{self.source} moved from {self.before} to {self.now}: {self.node}'s bookmark "
+            "matches its files by their path below the folder and their size, so nothing it "
+            "has read is read again; its next run records them under the new folder"
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[NodeChange, ...]
     tables: tuple[TableChange, ...] = ()
     glue: tuple[GlueChange, ...] = ()  # what a sync to AWS Glue would change now
     crawlers: tuple[CrawlerStatus, ...] = ()  # crawlers defined, and whether they would run
+    roots: tuple[RootChange, ...] = ()  # bookmarked sources whose folder changed
 
     @property
     def to_build(self) -> list[str]:
@@ -95,12 +115,31 @@ class Plan:
                 {"action": g.action, "database": g.database, "name": g.name} for g in self.glue
             ],
             "crawlers": [asdict(c) for c in self.crawlers],
+            "bookmark_roots": [{**asdict(r), "meaning": r.meaning} for r in self.roots],
             "summary": {
                 "build": len(self.to_build),
                 "unchanged": len(self.changes) - len(self.to_build),
                 **counts,
             },
         }
+
+
+def root_changes(
+    roots: Mapping[tuple[str, str], str | None], sources: Mapping[str, SourceTable]
+) -> list[RootChange]:
+    """Bookmarks (``(node, source) -> root`` at their latest commit) whose source's files are
+    now named under another folder."""
+    from glueform.catalog.locations import files_root
+
+    out = []
+    for (node, key), before in sorted(roots.items()):
+        source = sources.get(key)
+        if before is None or source is None or "://" in source.path:
+            continue
+        now = files_root(source.path)
+        if now != before:
+            out.append(RootChange(node, key, before, now))
+    return out
 
 
 def source_fingerprint(table: SourceTable) -> str:

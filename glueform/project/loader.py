@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.project.files import check_folder, read_text
 from glueform.project.model import (
     CRAWLER_KEY,
     Column,
@@ -59,11 +60,14 @@ CRAWLER_GLOBS = ("crawlers/*.yml", "crawlers/*.yaml")
 
 
 def _glob(root: Path, *patterns: str) -> list[Path]:
+    for pattern in patterns:  # a folder that cannot be listed is an error, not an empty one
+        check_folder(root / pattern.split("/", 1)[0], recursive="**" in pattern)
     return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
 
 
 def input_files(root: Path) -> list[Path]:
     """Every file a project is loaded from (what the compile cache keys on)."""
+    check_folder(root)
     return [
         root / PROJECT_FILE,
         *_glob(root, *SOURCE_GLOBS),
@@ -87,6 +91,9 @@ def load_project(
     root = Path(root).resolve()
     checked = _Checker(validated if validated is not None else set())
     config_path = root / PROJECT_FILE
+    check_folder(root)
+    if config_path.is_dir():
+        read_text(config_path)  # the error that says it is a folder
     if not config_path.is_file():
         raise UserError(
             f"no {PROJECT_FILE} in {root}",
@@ -120,7 +127,7 @@ def load_project(
         vars={**data.get("vars", {}), **(vars or {})},
         sources=_sources(root, checked),
         models=models,
-        macros=tuple(MacroFile(p, p.read_text(encoding="utf-8")) for p in _glob(root, MACRO_GLOB)),
+        macros=tuple(MacroFile(p, read_text(p)) for p in _glob(root, MACRO_GLOB)),
         config_path=config_path,
         jobs=jobs,
         triggers=triggers,
@@ -321,7 +328,7 @@ def _models(
             name=name,
             path=path,
             rel_path=f"transforms/{rel}",
-            sql=path.read_text(encoding="utf-8"),
+            sql=read_text(path),
             base_config=config,
             language="python" if path.suffix == ".py" else "sql",
         )

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from glueform.errors import SourceLocation, UserError, snippet_at
+from glueform.project.files import read_text
 
 try:  # the C composer is several times faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _Loader
@@ -62,7 +63,7 @@ class YamlDoc:
 def load_yaml(path: Path, text: str | None = None) -> YamlDoc:
     """Parse one YAML file; syntax errors and duplicate keys become :class:`UserError`."""
     if text is None:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
