@@ -1,4 +1,4 @@
-"""``glueform catalog ...``: look into the catalog, and roll a table back."""
+"""``glueform catalog ...``: look into the catalog, roll a table back, see and release locks, clean up."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _table(catalog: Any, qualified: str) -> Any:
 
 @cli.group()
 def catalog() -> None:
-    """Databases, tables, versions and partitions in the target's catalog."""
+    """Databases, tables, versions and partitions in the target's catalog, and its locks."""
 
 
 @catalog.command(name="ls")
