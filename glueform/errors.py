@@ -2,7 +2,8 @@
 
 A :class:`UserError` is the user's mistake (bad YAML, unknown ref, cycle, bad SQL): the CLI prints
 ``path:line:col: message`` and the hint, exits 2, and shows no traceback unless ``--debug``.
-Work that fails at run time is a run result (exit 1), not an exception.
+Work that fails at run time is a run result (exit 1), not an exception; a run that cannot go on
+for a reason of the moment (:class:`RunFailure`, another run's lock) exits 1 too.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class UserError(GlueformError):
     """A mistake in the project or on the command line; fixable by the user."""
 
     exit_code = 2
+
+
+class RunFailure(GlueformError):
+    """Something valid failed at run time (a table's data is gone or unreadable): exit 1, as a
+    failed build. The catalog's "changed meanwhile" and "lock held" errors exit 1 alike."""
 
 
 def snippet_at(text: str, line: int, col: int, width: int = 1) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glueform import __version__
-from glueform.build.retention import expire_versions
+from glueform.build.retention import expire_versions, orphan_folders, remove_folders
 from glueform.build.runner import Reporter, RunContext, RunResult, SilentReporter, run_nodes
 from glueform.catalog.glue import GlueCatalog, GlueChange
 from glueform.catalog.glue import diff as glue_diff
@@ -219,13 +219,21 @@ class Workspace:
 
         target = self.target
         root = None if "://" in target.warehouse else self._warehouse()
+        lease = target.lock_lease_minutes * 60
         store = (
-            CatalogStore(target.catalog, root)
+            CatalogStore(target.catalog, root, lease)
             if target.catalog
-            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, root)
+            else CatalogStore.for_path(target.state_dir / CATALOG_FILE, root, lease)
         )
         try:
             yield store
+        except Exception as exc:  # a damaged, full or read-only catalog: say so (exit 2)
+            from glueform.catalog.failures import catalog_failure
+
+            failure = None if isinstance(exc, UserError) else catalog_failure(store.url, exc)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             store.close()
 
@@ -273,14 +281,16 @@ class Workspace:
         command: str = "run",
         full_refresh: bool = False,
         bookmark: str | None = None,
+        lock_wait: float = 0.0,
     ) -> RunResult:
         """Build the selected nodes (declaring sources first); outputs commit as they succeed.
         ``command`` is what the run record says started it (a job run names itself there);
         ``full_refresh`` rebuilds incremental models from all their input; ``bookmark`` is a
-        job's bookmark option (``disable`` or ``pause`` turns the models' bookmarks down)."""
+        job's bookmark option (``disable`` or ``pause`` turns the models' bookmarks down);
+        ``lock_wait``: seconds to wait for another run's lock."""
         names = self.graph.select(select, exclude)
         options = {"full_refresh": full_refresh, "bookmark": bookmark}
-        return self._execute(names, None, threads, reporter, command, options)
+        return self._execute(names, None, threads, reporter, command, options, lock_wait)
 
     def _execute(
         self,
@@ -290,13 +300,14 @@ class Workspace:
         reporter: Reporter | None,
         command: str,
         options: Mapping[str, Any] | None = None,
+        lock_wait: float = 0.0,
     ) -> RunResult:
         """Apply catalog changes (by default: the sources' declarations), then build ``names``."""
         from glueform.engines import create_engine
 
         engine = create_engine(self.target, self.project.root)
         warehouse = self._warehouse()
-        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}", lock_wait):
             if table_changes is None:
                 table_changes = source_changes(self.graph, catalog.tables())
             apply_table_changes(catalog, self.graph, table_changes)
@@ -321,8 +332,19 @@ class Workspace:
             built = [self.graph.nodes[r.name] for r in result.results if r.status == "success"]
             tables = [(n.database, n.name) for n in built if n.materialized != "view"]
             expire_versions(catalog, tables, self.target.keep_versions)
+            selected = [self.graph.nodes[n] for n in names]
+            attempted = [(n.database, n.name) for n in selected if n.materialized != "view"]
+            remove_folders(orphan_folders(catalog, warehouse, attempted))  # a killed run's
             self.sync_glue(catalog)
             return result
+
+    def cleanup(self, dry_run: bool = False) -> list[str]:
+        """Remove the version folders no catalog record points at (left by killed runs), under
+        the run lock so that no run's uncommitted folder is taken; return them."""
+        warehouse = self._warehouse()
+        with self.catalog() as catalog, catalog.lock(f"run:{self.project.name}"):
+            orphans = orphan_folders(catalog, warehouse)
+            return [str(p) for p in orphans] if dry_run else remove_folders(orphans)
 
     def bookmarks(self) -> list[dict[str, Any]]:
         """Every incremental model's bookmarks: per source, what it has read and when."""

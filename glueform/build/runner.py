@@ -25,7 +25,7 @@ from glueform.catalog.model import (
 from glueform.compile.compiler import sql_for
 from glueform.compile.dag import Graph, Node, source_relation
 from glueform.engines import BuildOutput, Engine
-from glueform.errors import UserError
+from glueform.errors import GlueformError, RunFailure, UserError
 from glueform.plan.builder import upstream_fingerprints
 from glueform.plan.desired import source_table
 from glueform.project.model import SourceTable
@@ -137,7 +137,7 @@ def run_nodes(graph: Graph, names: Sequence[str], ctx: RunContext) -> RunResult:
         _Walk(graph, todo, built, run_id, ctx, result, inputs).run()
     except BaseException as exc:
         catalog.finish_run(run_id, "error" if isinstance(exc, Exception) else "cancelled")
-        if isinstance(exc, UserError):  # an engine's message may quote what a model read
+        if isinstance(exc, GlueformError):  # an engine's message may quote what a model read
             raise ctx.secrets.redact_error(exc) from None
         raise
     finally:
@@ -205,7 +205,7 @@ def _register_output(
     try:
         engine.register(table)
     except Exception as exc:
-        raise UserError(
+        raise RunFailure(
             f"the current version of {table.key} cannot be read: {_engine_message(exc)}",
             hint=f"rebuild it: glueform run -s {table.name}"
             + (" --full-refresh" if full_refresh else ""),

@@ -19,7 +19,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from glueform.catalog import schema as s
-from glueform.catalog.store import CatalogStore, _alive, _json
+from glueform.catalog.leases import holder_alive, read_all
+from glueform.catalog.store import CatalogStore, _json
 from glueform.project.model import CRAWLER_KEY
 
 RUNNING = "RUNNING"
@@ -141,16 +142,25 @@ class JobRuns:
         return sorted(out, key=lambda o: (o.finished_at, o.run_id))
 
     def stop_orphans(self, now: float) -> list[dict[str, Any]]:
-        """Runs left RUNNING by a process that died on this host end as STOPPED; the schedule
-        time such a run served is given back, so catch-up runs it again."""
-        host = socket.gethostname()
+        """Runs left RUNNING by a process that died (on this host: its pid is gone; on another:
+        its lease expired) end as STOPPED; the schedule time such a run served is given back,
+        so catch-up runs it again."""
+        running = self.running()
+        if not running:
+            return []
+        leases = read_all(self.engine)
         orphans = [
             r
-            for r in self.running()
-            if r["host"] == host and r["pid"] != os.getpid() and not _alive(r["pid"])
+            for r in running
+            if r["pid"] != os.getpid() and not holder_alive(leases, r["host"], r["pid"], now)
         ]
         for run in orphans:
-            self.finish(run["id"], "STOPPED", now, error="the process running it died")
+            self.finish(
+                run["id"],
+                "STOPPED",
+                now,
+                error=f"the process running it (pid {run['pid']} on {run['host']}) died",
+            )
             if run["trigger"] and run["fire_time"] is not None:
                 self.release_fire(run["trigger"], run["fire_time"], run["fire_time"] - 1.0)
         return orphans

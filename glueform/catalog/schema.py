@@ -102,6 +102,8 @@ runs = Table(
     Column("status", String(16), nullable=False),
     Column("started_at", Float, nullable=False),
     Column("finished_at", Float),
+    Column("host", String(255)),  # the process running it (v8): a dead one's run is marked
+    Column("pid", Integer),
 )
 
 node_runs = Table(
@@ -123,6 +125,10 @@ locks = Table(
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
     Column("since", Float, nullable=False),
+    # v8: locks are leases (see ``catalog/leases.py``)
+    Column("heartbeat_at", Float, nullable=False, default=0.0),
+    Column("expires_at", Float, nullable=False, default=0.0),
+    Column("token", String(64), nullable=False, default=""),
 )
 
 # -- jobs, triggers and workflows (the scheduler's record; migration v3 adds them) -------------
@@ -222,7 +228,7 @@ bookmark_files = Table(
     PrimaryKeyConstraint("node", "source", "path", "committed_at"),
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _create_v1(conn: Any) -> None:
@@ -324,6 +330,32 @@ def _relative_bookmark_keys(conn: Any, _locations: Locations) -> None:
                 )  # fmt: skip
 
 
+def _leases(conn: Any) -> None:
+    """v8: locks become leases (heartbeat, expiry, the holder's token); runs name their process.
+    A lock row from before lasts one default lease from when it was taken."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    have = {c["name"] for c in inspector.get_columns("locks")}
+    for column, ddl in (
+        ("heartbeat_at", "FLOAT NOT NULL DEFAULT 0"),
+        ("expires_at", "FLOAT NOT NULL DEFAULT 0"),
+        ("token", "VARCHAR(64) NOT NULL DEFAULT ''"),
+    ):
+        if column not in have:
+            conn.execute(text(f"ALTER TABLE locks ADD COLUMN {column} {ddl}"))
+    conn.execute(
+        text(
+            "UPDATE locks SET heartbeat_at = since, expires_at = since + 300,"
+            " token = 'v7:' || name WHERE token = ''"
+        )
+    )
+    have = {c["name"] for c in inspector.get_columns("runs")}
+    for column, ddl in (("host", "VARCHAR(255)"), ("pid", "INTEGER")):
+        if column not in have:
+            conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {ddl}"))
+
+
 def _schema_only(step: Callable[[Any], None]) -> Callable[[Any, Locations], None]:
     return lambda conn, _locations: step(conn)
 
@@ -338,4 +370,5 @@ MIGRATIONS: list[Callable[[Any, Locations], None]] = [
     _schema_only(_create_bookmark_tables),
     _relative_locations,
     _relative_bookmark_keys,
+    _schema_only(_leases),
 ]

@@ -12,12 +12,12 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
@@ -26,32 +26,60 @@ from glueform.catalog.locations import Locations
 from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
 from glueform.errors import UserError
 
+# The key of PostgreSQL's advisory lock held while a catalog's schema is created or migrated.
+_SCHEMA_LOCK_KEY = 0x676C7565666F726D  # "glueform"
+
 
 class CatalogError(UserError):
     """The catalog cannot be used as asked: unreachable, foreign, or out of date."""
 
 
 class StaleVersionError(CatalogError):
-    """An update named a table version that is no longer current."""
+    """An update named a table version that is no longer current (a run failure: exit 1)."""
+
+    exit_code = 1
 
 
 class LockHeldError(CatalogError):
-    """Another process holds the project's run lock."""
+    """Another process holds the project's run lock (a run failure: exit 1)."""
+
+    exit_code = 1
+
+
+class LeaseLostError(LockHeldError):
+    """This process's lease ran out and another process took the lock over."""
+
+
+DEFAULT_LEASE_SECONDS = 300.0
 
 
 class CatalogStore:
     """One catalog, opened from a URL (``sqlite:///path`` or ``postgresql://...``)."""
 
-    def __init__(self, url: str, warehouse: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        warehouse: Path | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
         """``warehouse``: the local warehouse root, which locations inside it are stored
-        relative to (and resolved against: a moved or copied project keeps its tables)."""
+        relative to (and resolved against: a moved or copied project keeps its tables);
+        ``lease_seconds``: how long a lock lasts without a heartbeat (``leases.py``)."""
         self.url = url
         self.locations = Locations(warehouse)
+        self.lease_seconds = lease_seconds
+        self._held: dict[str, Any] = {}  # the leases this store holds (checked at each commit)
         self.engine = _connect(url)
         try:
             self._migrate()
+            self._mark_dead()
         except (OperationalError, DatabaseError) as exc:
+            from glueform.catalog.failures import catalog_failure
+
             self.engine.dispose()
+            failure = catalog_failure(url, exc)
+            if failure is not None:
+                raise failure from None
             raise CatalogError(
                 f"cannot open the catalog at {_safe(url)}: "
                 + _safe(url, str(exc.orig or exc).splitlines()[0]),
@@ -59,9 +87,23 @@ class CatalogStore:
             ) from None
 
     @classmethod
-    def for_path(cls, path: Path, warehouse: Path | None = None) -> CatalogStore:
+    def for_path(
+        cls,
+        path: Path,
+        warehouse: Path | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> CatalogStore:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{path}", warehouse)
+        return cls(f"sqlite:///{path}", warehouse, lease_seconds)
+
+    def _mark_dead(self) -> None:
+        """Runs and job runs whose process died (this host: its pid is gone; another host: its
+        lease expired) end now, so none stays RUNNING forever."""
+        from glueform.catalog import leases
+        from glueform.catalog.jobruns import JobRuns
+
+        leases.mark_dead_runs(self.engine, time.time())
+        JobRuns(self).stop_orphans(time.time())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -69,20 +111,18 @@ class CatalogStore:
     # -- schema --------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
-            existing = set(self.engine.dialect.get_table_names(conn))
-            if s.meta.name not in existing:
-                if existing & {t.name for t in s.metadata.sorted_tables}:
-                    raise CatalogError(
-                        f"{_safe(self.url)} holds tables that glueform did not create",
-                        hint="point the target's catalog at a new file or an empty database",
-                    )
-                version = 0
+        """Bring the schema to this version. Creation and migration run under a lock (SQLite:
+        ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-scoped advisory lock): of processes that
+        open a new catalog at once, one creates it and the others wait, then find it made."""
+        with self.engine.connect() as conn:
+            if self._schema_version(conn) == s.SCHEMA_VERSION:
+                return  # the usual case: no write lock taken
+            conn.rollback()
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
-                row = conn.execute(
-                    select(s.meta.c.value).where(s.meta.c.key == "schema_version")
-                ).first()
-                version = int(row[0]) if row else 0
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            version = self._schema_version(conn)  # again: another process may have done it
             if version > s.SCHEMA_VERSION:
                 raise CatalogError(
                     f"the catalog at {_safe(self.url)} was written by a newer glueform (schema {version})",
@@ -95,6 +135,20 @@ class CatalogStore:
                 conn.execute(
                     insert(s.meta).values(key="schema_version", value=str(s.SCHEMA_VERSION))
                 )
+            conn.commit()
+
+    def _schema_version(self, conn: Any) -> int:
+        """The schema version the catalog records (0: empty); tables of another program are refused."""
+        existing = set(self.engine.dialect.get_table_names(conn))
+        if s.meta.name not in existing:
+            if existing & {t.name for t in s.metadata.sorted_tables}:
+                raise CatalogError(
+                    f"{_safe(self.url)} holds tables that glueform did not create",
+                    hint="point the target's catalog at a new file or an empty database",
+                )
+            return 0
+        row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version")).first()
+        return int(row[0]) if row else 0
 
     # -- databases -----------------------------------------------------------------------------
 
@@ -249,6 +303,7 @@ class CatalogStore:
         """
         now = time.time()
         with self.engine.begin() as conn:
+            self._check_leases(conn, now)
             changed = [
                 (self.locations.store_table(b.table), b.expected_version)
                 for b in builds
@@ -288,6 +343,8 @@ class CatalogStore:
                     command=command,
                     status="running",
                     started_at=time.time(),
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
                 )
             )
         return run_id
@@ -325,49 +382,62 @@ class CatalogStore:
     # -- locks ---------------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, name: str) -> Iterator[None]:
-        """Hold ``name`` for the duration; a lock left by a dead process on this host is taken over."""
-        host, pid = socket.gethostname(), os.getpid()
-        for _attempt in range(2):
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        insert(s.locks).values(name=name, host=host, pid=pid, since=time.time())
-                    )
+    def lock(self, name: str, wait: float = 0.0) -> Iterator[None]:
+        """Hold ``name`` as a lease for the duration (renewed by a heartbeat; see ``leases.py``),
+        waiting up to ``wait`` seconds for another holder; an expired or dead one is taken over."""
+        from glueform.catalog import leases
+
+        deadline = time.monotonic() + wait
+        while True:
+            got = leases.try_acquire(self.engine, name, self.lease_seconds)
+            if isinstance(got, leases.Held):
                 break
-            except IntegrityError:
-                holder = self._lock_holder(name)
-                if holder and holder["host"] == host and not _alive(holder["pid"]):
-                    with self.engine.begin() as conn:
-                        conn.execute(
-                            s.locks.delete().where(
-                                s.locks.c.name == name, s.locks.c.pid == holder["pid"]
-                            )
-                        )
-                    continue
-                since = (
-                    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder["since"]))
-                    if holder
-                    else "?"
-                )
-                raise LockHeldError(
-                    f"another run holds the lock: pid {holder['pid'] if holder else '?'} on "
-                    f"{holder['host'] if holder else '?'}, since {since}",
-                    hint="wait for it to finish; a lock of a process that died on this host is taken over",
-                ) from None
+            if time.monotonic() >= deadline:
+                raise LockHeldError(_held_message(got), hint=_held_hint(got, wait))
+            time.sleep(min(leases.POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+        heartbeat = leases.Heartbeat(self.engine, got)
+        self._held[name] = got
         try:
             yield
         finally:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    s.locks.delete().where(
-                        s.locks.c.name == name, s.locks.c.pid == pid, s.locks.c.host == host
-                    )
+            heartbeat.stop()
+            del self._held[name]
+            leases.release(self.engine, got)
+
+    def _check_leases(self, conn: Any, now: float) -> None:
+        """Inside a commit: every lease this store holds is still ours (renewed, in the same
+        transaction), or the commit is refused: another process took the lock over."""
+        from glueform.catalog import leases
+
+        for held in self._held.values():
+            if not leases.renew(conn, held, now):
+                raise LeaseLostError(
+                    f"the lock {held.name} was taken over by another process: this process did "
+                    f"not renew it within its lease ({held.seconds / 60:g} minutes)",
+                    hint="nothing of this commit was written; run again (raise the target's "
+                    "lock_lease_minutes if a run can stall that long)",
                 )
 
-    def _lock_holder(self, name: str) -> Mapping[str, Any] | None:
-        with self.engine.connect() as conn:
-            return conn.execute(select(s.locks).where(s.locks.c.name == name)).mappings().first()
+
+def _held_message(holder: Any) -> str:
+    return (
+        f"another run holds the lock {holder.name}: pid {holder.pid} on {holder.host}, since "
+        f"{_clock(holder.since)} (lease renewed {_clock(holder.heartbeat_at)}, "
+        f"expires {_clock(holder.expires_at)})"
+    )
+
+
+def _held_hint(holder: Any, wait: float) -> str:
+    waited = f"waited {wait:g}s; " if wait else ""
+    return (
+        f"{waited}wait for it to finish (run --lock-wait SECONDS waits); if that process is gone "
+        f"the lock is taken over when its lease expires, or release it now: "
+        f"glueform catalog unlock {holder.name}"
+    )
+
+
+def _clock(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
 def _put_tables(
@@ -537,16 +607,6 @@ def _search_text(t: CatalogTable) -> str:
     return " ".join(parts).lower()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _safe(url: str, text: str | None = None) -> str:
     """The URL fit for messages (its password hidden, whatever the URL), or ``text`` with the
     URL's password masked."""
@@ -577,7 +637,7 @@ def _connect(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=10000")  # first: switching a new file to WAL may wait too
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()

@@ -150,6 +150,12 @@ def _guarded(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except Exception as exc:  # a bug, or a failure glueform does not know yet
         if ctx.debug:
             raise
+        from glueform.catalog.failures import os_failure
+
+        failure = os_failure(exc) if isinstance(exc, OSError) else None  # a full disk is no bug
+        if failure is not None:
+            ctx.console().error(failure)
+            sys.exit(failure.exit_code)
         click.echo(ctx.secrets().redact(f"internal error: {type(exc).__name__}: {exc}"), err=True)
         click.echo("  hint: run again with --debug for the traceback, and report it", err=True)
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""``glueform catalog ...``: look into the catalog, and roll a table back."""
+"""``glueform catalog ...``: look into the catalog, roll a table back, see and release locks, clean up."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _table(catalog: Any, qualified: str) -> Any:
 
 @cli.group()
 def catalog() -> None:
-    """Databases, tables, versions and partitions in the target's catalog."""
+    """Databases, tables, versions and partitions in the target's catalog, and its locks."""
 
 
 @catalog.command(name="ls")
@@ -242,4 +242,77 @@ def sync(ctx: Context, dry_run: bool) -> int:
     )
     if changes:
         console.markup(f"{len(changes)} {verb} in AWS Glue")
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+def locks(ctx: Context) -> int:
+    """List the catalog's locks (leases): who holds each, since when, until when."""
+    import time
+
+    from glueform.catalog.leases import read_all
+
+    with ctx.workspace().catalog() as store:
+        found = read_all(store.engine)
+    now = time.time()
+    console = ctx.console()
+    console.data([lease.to_dict(now) for lease in found])
+    console.table(
+        f"{len(found)} locks",
+        ["name", "holder", "since", "renewed", "expires", "state"],
+        [
+            [x.name, f"pid {x.pid} on {x.host}", local_time(x.since), local_time(x.heartbeat_at),
+             local_time(x.expires_at), x.state(now)]
+            for x in found
+        ],
+    )  # fmt: skip
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Release without asking.")
+def unlock(ctx: Context, name: str, yes: bool) -> int:
+    """Release lock NAME whoever holds it (after a confirmation): for a holder known to be gone
+    before its lease expires. A run that still holds it fails at its next commit."""
+    import time
+
+    from glueform.catalog.leases import force_release, read, read_all
+    from glueform.errors import UserError
+
+    with ctx.workspace().catalog() as store:
+        lease = read(store.engine, name)
+        if lease is None:
+            names = [x.name for x in read_all(store.engine)]
+            raise UserError(
+                f"no lock named {name}",
+                hint=f"locks: {', '.join(names)}" if names else "the catalog holds no locks",
+            )
+        console = ctx.console()
+        prompt = (
+            f"release {name}, held by pid {lease.pid} on {lease.host} since "
+            f"{local_time(lease.since)} ({lease.state(time.time())})?"
+        )
+        if not yes and not click.confirm(prompt, default=False, err=True):
+            console.data({"released": False, "name": name})
+            console.lines(["nothing released"])
+            return 1
+        released = force_release(store.engine, name)
+    console.data({"released": released, "name": name})
+    console.markup(f"released {name}" if released else f"{name} was released meanwhile")
+    return 0
+
+
+@catalog.command()
+@common(json_flag=True)
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+def cleanup(ctx: Context, dry_run: bool) -> int:
+    """Remove version folders no catalog record points at (what killed runs wrote)."""
+    removed = ctx.workspace().cleanup(dry_run=dry_run)
+    console = ctx.console()
+    console.data({"dry_run": dry_run, "folders": removed})
+    verb = "would remove" if dry_run else "removed"
+    console.lines([f"{verb} {path}" for path in removed] or ["no orphan version folders"])
     return 0

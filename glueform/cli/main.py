@@ -142,18 +142,31 @@ def apply(ctx: Context, plan_file: str, threads: int | None) -> int:
 @click.option(
     "--full-refresh", is_flag=True, help="Rebuild incremental models from all of their input."
 )
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Wait this long for another run's lock (default: fail at once, exit 1).",
+)
 def run(
     ctx: Context,
     select: tuple[str, ...],
     exclude: tuple[str, ...],
     threads: int | None,
     full_refresh: bool,
+    lock_wait: float,
 ) -> int:
     """Build the selected models in dependency order, independent ones in parallel."""
     _stop_on_sigterm()
     console = ctx.console()
     result = ctx.workspace().run(
-        select, exclude, threads=threads, reporter=console, full_refresh=full_refresh
+        select,
+        exclude,
+        threads=threads,
+        reporter=console,
+        full_refresh=full_refresh,
+        lock_wait=lock_wait,
     )
     console.run_result(result)
     return 0 if result.ok else 1

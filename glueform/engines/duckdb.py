@@ -19,6 +19,7 @@ from glueform.catalog.model import EXTERNAL_TABLE, CatalogTable, ColumnDef, Part
 from glueform.compile.dag import Graph, Node
 from glueform.engines import BuildOutput
 from glueform.engines.incremental import Increment, NewRows, build_next_version
+from glueform.errors import UserError
 from glueform.project.model import Target
 from glueform.sql import (
     cast_columns,
@@ -70,7 +71,16 @@ class DuckDBEngine:
         self._conn = duckdb.connect(":memory:")
         settings = {**DEFAULT_SETTINGS, "TimeZone": self.target.timezone, **self.target.settings}
         for key, value in settings.items():
-            self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
+            try:
+                self._conn.execute(f"SET {quote_identifier(key, DIALECT)} = {_literal(value)}")
+            except duckdb.Error as exc:  # memory_limit: banana, an unknown setting
+                raise UserError(
+                    f"engine setting {key}: {value!r} is refused by DuckDB: "
+                    + str(exc).splitlines()[0],
+                    self.target.setting_locations.get(key),
+                    hint="fix or remove it in the target's settings (they are DuckDB's SET "
+                    "options)",
+                ) from None
 
     def interrupt(self) -> None:
         """Stop queries in flight (on Ctrl-C) so the run ends now, committing nothing more."""

@@ -160,10 +160,15 @@ def _targets(root: Path, doc: YamlDoc) -> dict[str, Target]:
             settings=spec.get("settings", {}),
             catalog=_catalog_url(root, spec.get("catalog")),
             keep_versions=spec.get("keep_versions", 3),
+            lock_lease_minutes=float(spec.get("lock_lease_minutes", 5)),
             glue=GlueTarget(**spec["glue"]) if "glue" in spec else None,
             timezone=spec.get("timezone", "UTC"),
             spark=SparkTarget(**spec.get("spark", {})),
             s3=S3Target(**spec.get("s3", {})),
+            setting_locations={
+                key: doc.location(("targets", name, "settings", key))
+                for key in spec.get("settings", {})
+            },
         )
         for name, spec in raw.items()
     }

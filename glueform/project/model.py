@@ -54,10 +54,13 @@ class Target:
     settings: Mapping[str, Any] = field(default_factory=dict)
     catalog: str | None = None  # a SQLAlchemy URL; None: a SQLite file in state_dir
     keep_versions: int = 3  # data versions kept per table (older folders are removed)
+    lock_lease_minutes: float = 5.0  # a lock not renewed for this long is taken over
     glue: GlueTarget | None = None  # sync the catalog to the AWS Glue Data Catalog
     timezone: str = "UTC"  # pinned on every engine, so timestamps mean the same everywhere
     spark: SparkTarget = field(default_factory=SparkTarget)
     s3: S3Target = field(default_factory=S3Target)  # crawlers' S3 targets
+    # where each engine setting is written (a value the engine refuses is shown at its line)
+    setting_locations: Mapping[str, SourceLocation] = field(default_factory=dict)
 
     def credentials(self) -> Secrets:
         """What of the target is a secret: its catalog URL's password, settings and Spark conf

@@ -75,6 +75,11 @@ def _to_user_error(doc: YamlDoc, error: Any) -> UserError:
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         message = f"{where} must be {_article(expected)}; got {_describe(error.instance)}"
         hint = f"write {where.rsplit('.', 1)[-1]} as {_article(expected)}"
+    elif validator == "pattern" and "x-message" in error.schema:  # a value with its own words
+        scheme = str(error.instance).partition(":")[0]
+        message = f"{where}: " + error.schema["x-message"].format(scheme=scheme)
+        hint = error.schema.get("x-hint")
+        width = 0  # no snippet: the line may hold a password
     elif validator == "pattern":
         message = f"{where}: {error.instance!r} is not a valid name"
         hint = "use letters, digits and underscores, not starting with a digit"
@@ -84,7 +89,7 @@ def _to_user_error(doc: YamlDoc, error: Any) -> UserError:
         message,
         location,
         hint=hint,
-        snippet=snippet_at(doc.text, location.line, location.col, width),
+        snippet=snippet_at(doc.text, location.line, location.col, width) if width else None,
     )
 
 

@@ -31,6 +31,7 @@ from glueform.schedule.logs import RunLog, log_path
 from glueform.secrets import Secrets
 
 if TYPE_CHECKING:
+    from glueform.build.runner import RunResult
     from glueform.catalog.store import CatalogStore
     from glueform.compile.dag import Graph
     from glueform.project.model import Project
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from glueform.workspace import Workspace
 
 RESULT_MARK = "GLUEFORM_RESULT "
-LOCK_WAIT_POLL = 0.2
 
 
 class ConcurrentRunsExceeded(GlueformError):
@@ -68,27 +68,31 @@ class TransformStep:
     select: tuple[str, ...]
     exclude: tuple[str, ...] = ()
     bookmark: str = "enable"  # the job's option: disable or pause overrides each model's own
+    lock_wait: float | None = None  # seconds to wait for the run lock (None: one lease)
     name: str = "transforms"
 
     def run(self, ws: Workspace, log: RunLog, command: str) -> StepResult:
         from glueform.catalog.store import LockHeldError
 
-        waited = False
-        while True:  # another run of this project holds its run lock: wait for it
+        bookmark = None if self.bookmark == "enable" else self.bookmark
+
+        def attempt(wait: float) -> RunResult:
+            return ws.run(
+                self.select, self.exclude, reporter=log, command=command, bookmark=bookmark,
+                lock_wait=wait,
+            )  # fmt: skip
+
+        # another run of this project holds its run lock: wait for it, but not forever (the
+        # job's timeout, else one lease: by then a dead holder's lock has been taken over)
+        wait = self.lock_wait if self.lock_wait is not None else ws.target.lock_lease_minutes * 60
+        try:
+            result = attempt(0.0)
+        except LockHeldError as exc:
+            log.write("waiting_for_lock", message=exc.message, seconds=wait)
             try:
-                result = ws.run(
-                    self.select,
-                    self.exclude,
-                    reporter=log,
-                    command=command,
-                    bookmark=None if self.bookmark == "enable" else self.bookmark,
-                )
-                break
-            except LockHeldError as exc:
-                if not waited:
-                    log.write("waiting_for_lock", message=exc.message)
-                    waited = True
-                time.sleep(LOCK_WAIT_POLL)
+                result = attempt(wait)
+            except LockHeldError as again:
+                return StepResult(False, f"gave up waiting {wait:g}s for the lock: {again.message}")
         failed = [r for r in result.results if r.status == "error"]
         error = f"{failed[0].name}: {failed[0].message}" if failed else None
         return StepResult(result.ok, error, result.run_id)
@@ -128,7 +132,7 @@ def steps_for(job: JobSpec) -> list[Step]:
     if job.crawlers:
         steps.append(CrawlStep(job.crawlers))
     if job.select:
-        steps.append(TransformStep(job.select, job.exclude, job.bookmark))
+        steps.append(TransformStep(job.select, job.exclude, job.bookmark, job.timeout))
     return steps
 
 
@@ -264,7 +268,8 @@ def _inline_attempt(
     except GlueformError as exc:
         return "FAILED", exc.message
     if job.timeout is not None and time.monotonic() - started > job.timeout:
-        return "TIMEOUT", f"the run took longer than its timeout ({job.timeout:g}s)"
+        why = f": {result.error}" if not result.ok and result.error else ""
+        return "TIMEOUT", f"the run took longer than its timeout ({job.timeout:g}s){why}"
     return ("SUCCEEDED", None) if result.ok else ("FAILED", result.error)
 
 
