@@ -7,6 +7,7 @@ result = ws.run(select=["stg_orders+"])
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -226,6 +227,9 @@ class Workspace:
             else CatalogStore.for_path(target.state_dir / CATALOG_FILE, root, lease)
         )
         try:
+            from glueform.catalog.jobruns import JobRuns
+
+            JobRuns(store).stop_orphans(time.time())  # job runs whose process died end now
             yield store
         except Exception as exc:  # a damaged, full or read-only catalog: say so (exit 2)
             from glueform.catalog.failures import catalog_failure

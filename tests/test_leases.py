@@ -155,7 +155,8 @@ def test_runs_and_job_runs_of_dead_processes_are_ended_when_the_catalog_opens(ur
             )
     store.close()
 
-    again = CatalogStore(url)
+    again = CatalogStore(url)  # ends the transform runs; job runs end as Workspace.catalog opens
+    JobRuns(again).stop_orphans(time.time())
     with again.engine.connect() as conn:
         status = dict(conn.execute(select(s.runs.c.id, s.runs.c.status)).all())
         jobs = dict(conn.execute(select(s.job_runs.c.id, s.job_runs.c.status)).all())

@@ -16,10 +16,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from glueform.catalog import schema as s
-
 if TYPE_CHECKING:
     from glueform.catalog.store import CatalogStore
 
@@ -94,6 +90,9 @@ def _dirs(folder: Path) -> list[Path]:
 
 def _recorded(catalog: CatalogStore) -> set[Path]:
     """Every location any table version or partition record holds, resolved."""
+    from sqlalchemy import select
+
+    from glueform.catalog import schema as s
     from glueform.catalog.store import _json
 
     with catalog.engine.connect() as conn:

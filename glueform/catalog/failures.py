@@ -10,6 +10,11 @@ import errno
 
 from glueform.errors import UserError
 
+
+class CatalogError(UserError):
+    """The catalog cannot be used as asked: unreachable, foreign, or out of date."""
+
+
 # (words in the driver's message, what it means, what to do); the first match wins
 _KINDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
@@ -44,7 +49,6 @@ def catalog_failure(url: str, exc: BaseException) -> UserError | None:
     not one of the known failures (a bug)."""
     from sqlalchemy.exc import DBAPIError
 
-    from glueform.catalog.store import CatalogError
     from glueform.secrets import mask_url, url_secrets
 
     if isinstance(exc, OSError):

@@ -22,16 +22,12 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from glueform.catalog import schema as s
 from glueform.catalog.bookmarks import write_bookmarks
+from glueform.catalog.failures import CatalogError
 from glueform.catalog.locations import Locations
 from glueform.catalog.model import Build, CatalogTable, NodeState, Partition, TableVersion
-from glueform.errors import UserError
 
 # The key of PostgreSQL's advisory lock held while a catalog's schema is created or migrated.
 _SCHEMA_LOCK_KEY = 0x676C7565666F726D  # "glueform"
-
-
-class CatalogError(UserError):
-    """The catalog cannot be used as asked: unreachable, foreign, or out of date."""
 
 
 class StaleVersionError(CatalogError):
@@ -97,13 +93,12 @@ class CatalogStore:
         return cls(f"sqlite:///{path}", warehouse, lease_seconds)
 
     def _mark_dead(self) -> None:
-        """Runs and job runs whose process died (this host: its pid is gone; another host: its
-        lease expired) end now, so none stays RUNNING forever."""
+        """Runs whose process died (this host: its pid is gone; another host: its lease expired)
+        end now, so none stays RUNNING forever (job runs: ``Workspace.catalog``, as jobruns.py
+        builds on this module)."""
         from glueform.catalog import leases
-        from glueform.catalog.jobruns import JobRuns
 
         leases.mark_dead_runs(self.engine, time.time())
-        JobRuns(self).stop_orphans(time.time())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -636,8 +631,20 @@ def _connect(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    import sqlite3
+
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=10000")  # first: switching a new file to WAL may wait too
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    # Switching a new file to WAL needs the file to itself and may fail at once with "database
+    # is locked" while another process creates the catalog, without waiting the busy timeout.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
