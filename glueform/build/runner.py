@@ -23,7 +23,7 @@ from glueform.catalog.model import (
     NodeState,
 )
 from glueform.compile.compiler import sql_for
-from glueform.compile.dag import Graph, Node, source_relation
+from glueform.compile.dag import Graph, Node, input_relations
 from glueform.engines import BuildOutput, Engine
 from glueform.errors import GlueformError, RunFailure, UserError
 from glueform.plan.builder import upstream_fingerprints
@@ -447,9 +447,7 @@ def _input_schema(graph: Graph, node: Node, engine: Engine) -> Schema | None:
     if engine.dialect == graph.dialect:
         return None
     schema: Schema = {}
-    relations = [source_relation(k) for k in node.sources]
-    relations += [(graph.nodes[r].database, r) for r in node.refs]
-    for database, name in relations:
+    for database, name in input_relations(graph, node):
         schema.setdefault(database, {})[name] = {
             c.name: c.type for c in engine.columns(database, name)
         }

@@ -375,10 +375,9 @@ def sql_for(node: Node, graph: Graph, dialect: str, schema: Schema | None = None
 def known_inputs(node: Node, graph: Graph, known: Schema) -> Schema | None:
     """The part of ``known`` that ``node`` reads, or None unless every input's columns are known
     (the SQL is then shown as transpiled, untyped)."""
-    from glueform.compile.dag import input_schema, source_relation
+    from glueform.compile.dag import input_relations, input_schema
 
-    wanted = {source_relation(k) for k in node.sources}
-    wanted |= {(graph.nodes[r].database, r) for r in node.refs if r in graph.nodes}
+    wanted = set(input_relations(graph, node))
     schema = input_schema(graph, node.name, known)
     found = {(db, name) for db, tables in schema.items() for name, cols in tables.items() if cols}
     return schema if found >= wanted else None

@@ -67,17 +67,21 @@ def source_relation(key: str) -> tuple[str, str]:
     return database, name
 
 
+def input_relations(graph: Graph, node: Node) -> list[tuple[str, str]]:
+    """The (database, name) of every relation ``node`` reads: the models it refs, then its
+    sources."""
+    keys = [(graph.nodes[r].database, r) for r in node.refs if r in graph.nodes]
+    return keys + [source_relation(s) for s in node.sources]
+
+
 def input_schema(
     graph: Graph, name: str, schema: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """The part of ``schema`` (database -> table -> columns) that model ``name`` reads: sqlglot
     copies and normalises the whole schema it is given on every call, which costs a second per
     model in a project of 1,000 tables."""
-    node = graph.nodes[name]
-    keys = [(graph.nodes[r].database, r) for r in node.refs]
-    keys += [source_relation(s) for s in node.sources]
     out: dict[str, dict[str, Any]] = {}
-    for database, table in keys:
+    for database, table in input_relations(graph, graph.nodes[name]):
         if table in schema.get(database, {}):
             out.setdefault(database, {})[table] = schema[database][table]
     return out

@@ -78,14 +78,6 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
     return _duckdb_names(parsed.sql(dialect="duckdb"))
 
 
-# sqlglot's names that DuckDB spells otherwise (what DuckDB reports, and the crawler writes)
-_DUCKDB_SPELLING = {
-    "TEXT": "VARCHAR",
-    "INT": "INTEGER",
-    "REAL": "FLOAT",
-    "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE",
-    "INT128": "HUGEINT",
-}
 
 
 def type_tree(type_sql: str, dialect: str = "duckdb") -> Any:
@@ -139,6 +131,8 @@ _DUCKDB_SCALARS = {
     "INTERVAL": ("INTERVAL", "INTERVAL", "INTERVAL"),
     "UUID": ("UUID", "UUID", "UUID"),
 }
+# sqlglot's names that DuckDB spells otherwise (what DuckDB reports, and the crawler writes)
+_DUCKDB_SPELLING = {glot: duck for duck, (_, _, glot) in _DUCKDB_SCALARS.items() if glot != duck}
 
 
 def _duckdb_scalar(type_sql: str) -> tuple[str, str, str] | None:
