@@ -665,20 +665,20 @@ def test_the_example_projects_landing_crawler(tmp_path: Path) -> None:
     assert {t.name: (t.action, t.partitions_added) for t in result.tables} == {
         "refunds": ("created", 3), "app_events": ("created", 2),
     }  # fmt: skip
-    from glueform.engines.duckdb import _external_scan
+    from glueform.engines.duckdb import external_scan
 
     store = catalog(root)
     refunds = store.table("landing", "refunds")
     rows = duckdb.sql(
-        f"select count(*), sum(amount_cents), count(distinct dt) from ({_external_scan(refunds)})"
+        f"select count(*), sum(amount_cents), count(distinct dt) from ({external_scan(refunds)})"
     ).fetchall()
     assert rows == [(5, 7098, 3)]
     events = store.table("landing", "app_events")
     assert duckdb.sql(
-        f"select count(*), max(order_id) from ({_external_scan(events)})"
+        f"select count(*), max(order_id) from ({external_scan(events)})"
     ).fetchall() == [(3, 2999)]
     months = duckdb.sql(
-        f"select partition_0, partition_1, count(*) from ({_external_scan(events)}) group by all order by all"
+        f"select partition_0, partition_1, count(*) from ({external_scan(events)}) group by all order by all"
     )
     assert months.fetchall() == [("2024", "05", 1), ("2024", "06", 2)]
     plan = glueform_json("plan", "-p", str(root))

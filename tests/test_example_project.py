@@ -68,3 +68,18 @@ def test_example_nightly_workflow(shop: Path) -> None:
     (flow,) = glueform_json("runs", "--workflows", "-p", str(shop))
     assert flow["id"] == runs[0]["workflow_run_id"] and flow["status"] == "COMPLETED"
     assert flow["statistics"] == {"total": 2, "succeeded": 2}
+
+
+def test_a_typo_in_a_mart_over_json_sources_is_caught_at_validate(tmp_path: Path) -> None:
+    """The marts read NDJSON sources through their staging models: those are bound too."""
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    mart = root / "transforms" / "marts" / "daily_revenue.sql"
+    typo = mart.read_text().replace("count(distinct customer_id)", "count(distinct custmer_id)")
+    mart.write_text(typo)
+    result = glueform("validate", "-p", str(root))
+    assert result.exit_code == 2
+    assert "daily_revenue.sql:18:24" in result.stderr
+    assert "did you mean 'customer_id'" in result.stderr

@@ -1,7 +1,8 @@
 """The columns a source has on the engine, for binding: its files' columns with the declared
-types cast over them, as the engine's view of the source gives them. No rows are read: a
-local Parquet file's footer, or a local CSV file's header line when the source declares a type
-for every column it names; any other source is "not known here"."""
+types cast over them, as the engine's view of the source gives them. No table is scanned: a
+local Parquet source's footers, a local JSON source's first records (what DuckDB samples to
+type it), or a local CSV file's header line when the source declares a type for every column it
+names; any other source is "not known here"."""
 
 from __future__ import annotations
 
@@ -22,22 +23,16 @@ def source_columns(con: Any, table: SourceTable) -> Columns | None:
         return None
     if table.format == "csv":
         return _csv_columns(table, files[0])
-    if table.format != "parquet" or table.options:
+    if table.format not in ("parquet", "json", "ndjson"):
         return None
     import duckdb
 
-    from glueform.sql import quote_identifier, string_literal
+    from glueform.sql.scans import duckdb_scan
 
-    options = ", hive_partitioning = true" if table.partition_keys else ""
-    scan = f"SELECT * FROM read_parquet({string_literal(table.path, 'duckdb')}{options})"
-    declared = {c.name: c.type for c in (*table.columns, *table.partition_keys) if c.type}
-    if declared:
-        casts = ", ".join(
-            f"CAST({quote_identifier(n, 'duckdb')} AS {t}) AS {quote_identifier(n, 'duckdb')}"
-            for n, t in declared.items()
-        )
-        scan = f"SELECT * REPLACE ({casts}) FROM ({scan})"
-    try:
+    declared = {c.name: c.type for c in table.columns if c.type}
+    keys = [c.name for c in table.partition_keys]
+    scan = duckdb_scan(table.path, table.format, table.options, declared, keys)
+    try:  # the engine's own read of the source: its options, partitions and declared casts
         rows = con.execute(f"DESCRIBE ({scan})").fetchall()
     except duckdb.Error:
         return None  # the run says what is wrong with the files

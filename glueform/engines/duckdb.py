@@ -30,18 +30,12 @@ from glueform.sql import (
     stored_types,
     string_literal,
 )
+from glueform.sql.scans import duckdb_scan
 
 DIALECT = "duckdb"
 # Tables are unordered sets (as on Spark): not keeping scan order makes COPY faster and leaner.
 # A query's own ORDER BY is still honoured.
 DEFAULT_SETTINGS = {"preserve_insertion_order": False}
-_READERS = {
-    "parquet": "read_parquet",
-    "csv": "read_csv",
-    "json": "read_json",
-    "ndjson": "read_json",
-    "avro": "read_avro",  # crawled Avro files; needs the duckdb-extension-avro wheel
-}
 _EXTENSIONS = {"avro": "avro"}  # format -> DuckDB extension, loaded from its PyPI wheel
 # (and httpfs, for s3:// locations, from duckdb-extension-httpfs)
 _EXTRAS = {"avro": "avro", "httpfs": "s3"}  # the glueform extra that installs each
@@ -128,7 +122,7 @@ class DuckDBEngine:
             if table.format == "csv":
                 self._register_csv(self._csv(table))
                 return
-            select_sql = _external_scan(table)
+            select_sql = external_scan(table)
         else:
             assert table.location is not None
             select_sql = _parquet_scan(table.location, partitioned=bool(table.partition_keys))
@@ -149,7 +143,7 @@ class DuckDBEngine:
         from glueform.engines.csv_files import diagnose
 
         try:
-            self._create_view(table.database, table.name, _external_scan(table))
+            self._create_view(table.database, table.name, external_scan(table))
         except Exception as exc:
             problem = diagnose(table)
             if problem is None:
@@ -290,7 +284,7 @@ class DuckDBEngine:
             self._load_extension(_EXTENSIONS[table.format])
         if table.format == "csv":
             table = self._csv(table)
-        return f"({_external_scan(table, files)})"
+        return f"({external_scan(table, files)})"
 
     def register_view(self, name: str, select_sql: str) -> str:
         relation = quote_identifier(name, DIALECT)
@@ -367,49 +361,18 @@ class DuckDBEngine:
         shutil.rmtree(location, ignore_errors=True)
 
 
-def _external_scan(table: CatalogTable, files: list[str] | None = None) -> str:
-    """A read of a source's files with its reader options; Hive folders when it has partition
-    keys; declared column types cast (a CSV that declares them is read as text first, as on
-    Spark, so '007' stays '007' and both engines parse the same strings)."""
+def external_scan(table: CatalogTable, files: list[str] | None = None) -> str:
+    """A read of a source's files (``sql.scans.duckdb_scan``: the one spelling of it, which
+    validate's binding uses too)."""
     assert table.location is not None and table.format is not None
-    if table.format not in _READERS:  # a crawled avro file or SQL-database (jdbc) table
-        raise ValueError(f"{table.format} tables cannot be read by this engine")
-    options = dict(table.options)
-    declared = table.declared_types
-    if table.format == "ndjson":
-        options.setdefault("format", "newline_delimited")
-    if table.format == "csv":  # the dialect is fixed (csv_files.py): a ragged row is an error
-        options.setdefault("strict_mode", True)
-        options.setdefault("null_padding", False)
-        if declared:
-            options.setdefault("all_varchar", True)
-    if table.partition_keys:
-        options.setdefault("hive_partitioning", True)
-    projection = "*"
-    if table.partition_keys and options["hive_partitioning"] is False:
-        # unnamed partition folders (2024/01/): each key is a folder of the file's path
-        options["filename"] = True
-        n = len(table.partition_keys)
-        keys = [
-            f"string_split(filename, '/')[{i - n - 1}] AS {quote_identifier(c.name, DIALECT)}"
-            for i, c in enumerate(table.partition_keys)
-        ]
-        projection = ", ".join(["* EXCLUDE (filename)", *keys])
-    where = (
-        string_literal(table.location, DIALECT)
-        if files is None
-        else "[" + ", ".join(string_literal(f, DIALECT) for f in files) + "]"
+    return duckdb_scan(
+        table.location,
+        table.format,
+        table.options,
+        table.declared_types,
+        [c.name for c in table.partition_keys],
+        files,
     )
-    args = [where]
-    args += [f"{quote_identifier(k, DIALECT)} = {_literal(v)}" for k, v in options.items()]
-    scan = f"SELECT {projection} FROM {_READERS[table.format]}({', '.join(args)})"
-    if not declared:
-        return scan
-    casts = ", ".join(
-        f"CAST({quote_identifier(n, DIALECT)} AS {t}) AS {quote_identifier(n, DIALECT)}"
-        for n, t in declared.items()
-    )
-    return f"SELECT * REPLACE ({casts}) FROM ({scan})"
 
 
 def _parquet_scan(location: str, partitioned: bool = False) -> str:

@@ -78,8 +78,6 @@ def storage_type(type_sql: str, dialect: str = "duckdb") -> str:
     return _duckdb_names(parsed.sql(dialect="duckdb"))
 
 
-
-
 def type_tree(type_sql: str, dialect: str = "duckdb") -> Any:
     """A type as a small tree, parsed by sqlglot (the one type parser): a scalar's DuckDB name
     (``BIGINT``, ``DECIMAL(10,2)``), ``("LIST", t)``, ``("MAP", key, value)`` or ``("STRUCT",
