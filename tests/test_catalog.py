@@ -298,6 +298,10 @@ def test_retention_keeps_the_newest_versions(project: Path) -> None:
         "catalog", "rollback", "shop.customer_totals", "--to", "1", "-p", str(project)
     )
     assert result.exit_code == 2 and "removed by retention" in result.stderr
+    result = glueform(
+        "catalog", "rollback", "other.customer_totals", "--to", "3", "-p", str(project)
+    )
+    assert result.exit_code == 2 and "did you mean shop.customer_totals?" in result.stderr
     assert (
         glueform_json(
             "catalog", "rollback", "shop.customer_totals", "--to", "3", "-p", str(project)

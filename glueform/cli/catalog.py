@@ -31,7 +31,8 @@ def _table(catalog: Any, qualified: str) -> Any:
         import difflib
 
         names = [t.key for t in catalog.tables()]
-        close = difflib.get_close_matches(qualified, names, n=1)
+        same = [k for k in names if k.partition(".")[2].casefold() == name.casefold()]
+        close = same or difflib.get_close_matches(qualified, names, n=1)
         raise UserError(
             f"no table {qualified} in the catalog",
             hint=f"did you mean {close[0]}?" if close else "list tables with 'glueform catalog ls'",
