@@ -149,7 +149,28 @@ class Workspace:
         from glueform.schedule.checks import check_jobs
 
         check_jobs(self.project, self.graph)
+        for dialect in self._other_dialects():  # what an engine would refuse is refused now
+            for _ in self._engine_sql(list(self.graph.nodes.values()), dialect):
+                pass
         return self.graph
+
+    def _other_dialects(self) -> list[str]:
+        """The dialects of the project's targets' engines other than the project's own."""
+        from glueform.engines import engine_spec
+
+        dialects = {engine_spec(t).dialect for t in self.project.targets.values()}
+        return sorted(dialects - {self.graph.dialect})
+
+    def _engine_sql(self, nodes: Sequence[Node], dialect: str) -> Iterator[tuple[Node, str]]:
+        """Each node's SQL as it runs on an engine of ``dialect`` (typed rewrites where its
+        inputs' columns are known); a construct that cannot be equal there is a UserError."""
+        known = self._known_schema() if dialect != self.graph.dialect else {}
+        for node in nodes:
+            if node.language != "sql":  # a Python transform runs as written on every engine
+                yield node, node.sql
+                continue
+            schema = known_inputs(node, self.graph, known) if known else None
+            yield node, sql_for(node, self.graph, dialect, schema)
 
     def select(
         self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None
@@ -164,19 +185,17 @@ class Workspace:
         from glueform.engines import engine_spec
 
         dialect = engine_spec(self.target).dialect
-        known = self._known_schema() if dialect != self.graph.dialect else {}
         out_root = self.project.root / "target" / "compiled"
         written = []
         folders: set[Path] = set()
         secrets = self.secrets  # the files are for reading: env_var() values are masked
         files = []
-        for node in self.select(select, exclude):
+        for node, sql in self._engine_sql(self.select(select, exclude), dialect):
             path = out_root / node.rel_path
             if path.parent not in folders:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(path.parent)
-            schema = known_inputs(node, self.graph, known) if known else None
-            text = secrets.redact(sql_for(node, self.graph, dialect, schema).rstrip()) + "\n"
+            text = secrets.redact(sql.rstrip()) + "\n"
             files.append((path, text))
             written.append(path)
         _write_changed(files)

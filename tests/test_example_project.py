@@ -83,3 +83,17 @@ def test_a_typo_in_a_mart_over_json_sources_is_caught_at_validate(tmp_path: Path
     assert result.exit_code == 2
     assert "daily_revenue.sql:18:24" in result.stderr
     assert "did you mean 'customer_id'" in result.stderr
+
+
+def test_compile_for_spark_keeps_the_python_model_as_written(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", ".glueform", "target")
+    )
+    result = glueform("compile", "-p", str(root), "-t", "spark")
+    assert result.exit_code == 0, result.output
+    python = root / "target" / "compiled" / "transforms" / "marts" / "category_summary.py"
+    assert (
+        python.read_text().strip()
+        == (root / "transforms" / "marts" / "category_summary.py").read_text().strip()
+    )

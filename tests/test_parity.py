@@ -211,7 +211,7 @@ def test_constructs_that_differ_are_refused(tmp_path: Path) -> None:
     result = glueform("compile", "-p", str(root), "-t", "spark")
     assert result.exit_code == 2
     assert (
-        "seq.sql:1:1" in result.stderr and "as a table is not supported on Spark" in result.stderr
+        "seq.sql:1:15" in result.stderr and "as a table is not supported on Spark" in result.stderr
     )
 
 
@@ -223,7 +223,7 @@ def test_descending_ordered_lists_are_refused_with_the_file(tmp_path: Path) -> N
     root = write_project(tmp_path / "p", files)
     result = glueform("compile", "-p", str(root), "-t", "spark")
     assert result.exit_code == 2, result.output
-    assert "ids.sql:1:1" in result.stderr and "cannot be made equal on Spark" in result.stderr
+    assert "ids.sql:1:8" in result.stderr and "cannot be made equal on Spark" in result.stderr
     assert "list_reverse" in result.stderr  # the hint
 
 
@@ -316,29 +316,32 @@ def test_an_engine_error_names_the_model_its_file_and_the_sql_that_ran(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("sql", "message", "hint"),
+    ("sql", "at", "message", "hint"),
     [
         (
             "select product_id from {{ source('raw', 'sales') }}\n"
             "where price > all (select price from {{ source('raw', 'sales') }})\n",
+            "2:15",
             "a comparison with ALL (subquery) cannot run on Spark",
             "max() or min()",
         ),
         (
             "select list(distinct product_id order by product_id) as ids\n"
             "from {{ source('raw', 'sales') }}\n",
+            "1:8",
             "list()/array_agg() of DISTINCT values cannot be made equal on Spark",
             "select the distinct values in a subquery first",
         ),
         (
             "select median(price) as m from {{ source('raw', 'sales') }}\n",
+            "1:8",
             "of a DECIMAL cannot be made equal on Spark",
             "quantile_cont(cast(x as double), p)",
         ),
     ],
 )
 def test_typed_constructs_that_differ_are_refused(
-    tmp_path: Path, sql: str, message: str, hint: str
+    tmp_path: Path, sql: str, at: str, message: str, hint: str
 ) -> None:
     files = {
         "glueform.yml": PROJECT,
@@ -349,7 +352,8 @@ def test_typed_constructs_that_differ_are_refused(
         "transforms/refused.sql": sql,
     }
     root = write_project(tmp_path / "p", files)
-    result = glueform("compile", "-p", str(root), "-t", "spark")
-    assert result.exit_code == 2, result.output
-    assert "refused.sql:1:1" in result.stderr and message in result.stderr
-    assert hint in result.stderr and "Traceback" not in result.stderr
+    for command in (["compile", "-t", "spark"], ["validate"]):  # validate checks every target
+        result = glueform(*command, "-p", str(root))
+        assert result.exit_code == 2, result.output
+        assert f"refused.sql:{at}" in result.stderr and message in result.stderr
+        assert hint in result.stderr and "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glueform import __version__
 from glueform.compile.cache import CompileCache, env_unchanged
@@ -29,6 +29,9 @@ from glueform.sql import (
     referenced_tables,
     transpile,
 )
+
+if TYPE_CHECKING:
+    from glueform.sql.parity_typed import ParityError
 
 
 def compile_project(project: Project, cache: CompileCache | None = None) -> Graph:
@@ -369,7 +372,21 @@ def sql_for(node: Node, graph: Graph, dialect: str, schema: Schema | None = None
     try:
         return transpile(query, dialect, graph.dialect, schema)
     except ParityError as exc:
-        raise UserError(str(exc), node.location, hint=exc.hint) from None
+        raise _refused(node, exc) from None
+
+
+def _refused(node: Node, exc: ParityError) -> UserError:
+    """A construct refused for the engine, at its line in the model's file where it is found."""
+    import re
+
+    found = re.search(exc.near, node.sql, re.IGNORECASE) if exc.near else None
+    if found is None or not node.path.is_file():
+        return UserError(str(exc), node.location, hint=exc.hint)
+    from glueform.compile.positions import ModelText
+    from glueform.project.files import read_text
+
+    text = ModelText(node.path, read_text(node.path), node.sql)
+    return text.error(str(exc), found.start(), exc.hint, width=len(found.group(1)))
 
 
 def known_inputs(node: Node, graph: Graph, known: Schema) -> Schema | None:

@@ -152,6 +152,7 @@ def _quantified_subqueries(node: exp.Expression) -> exp.Expression:
             f"{node.parent.sql('duckdb') if node.parent else node.sql('duckdb')}",
             "compare with the subquery's max() or min() (x > (select max(y) ...)), or use "
             "IN / NOT EXISTS",
+            r"\b(all|any|some)\s*\(\s*select\b",
         )
     return node
 
@@ -194,6 +195,7 @@ def _lists(node: exp.Expression) -> exp.Expression:
             f"list()/array_agg() of DISTINCT values cannot be made equal on Spark: "
             f"{node.sql('duckdb')}",
             "select the distinct values in a subquery first, then list(x ORDER BY x) them",
+            r"\b(list|array_agg)\s*\(\s*distinct\b",
         )
     if isinstance(value, exp.Order):
         for ordered in value.expressions:
@@ -202,6 +204,7 @@ def _lists(node: exp.Expression) -> exp.Expression:
                     f"list()/array_agg() with ORDER BY ... DESC cannot be made equal on Spark: "
                     f"{node.sql('duckdb')}",
                     "order ascending and reverse the list: list_reverse(list(x ORDER BY k))",
+                    r"\b(list|array_agg)\s*\(",
                 )
             keys.append(ordered.this)
         value = value.this
@@ -228,6 +231,7 @@ def _tables_of_values(node: exp.Expression) -> exp.Expression:
         raise ParityError(
             f"{node.sql('duckdb')} as a table is not supported on Spark",
             "select unnest(range(a, b)) AS x instead, which runs on both engines",
+            r"\b(range|generate_series)\s*\(",
         )
     return node
 
@@ -249,6 +253,7 @@ def _first_match_replace(node: exp.Expression) -> exp.Expression:
     raise ParityError(
         f"{node.sql('duckdb')} replaces the first match on DuckDB and every match on Spark",
         "pass 'g' to replace every match, or anchor the pattern with ^ or $",
+        r"\bregexp_replace\s*\(",
     )
 
 

@@ -19,9 +19,10 @@ class ParityError(Exception):
     """A construct that cannot be made to mean the same on the engine: the caller names the
     model's file (a user error, at compile time, not a silent difference)."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, near: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.near = near  # a pattern that finds the construct in the model's SQL, for its line
 
 
 def _type_names(node: exp.Expression) -> set[str]:
@@ -120,6 +121,7 @@ def percentiles(node: exp.Expression) -> exp.Expression:
             f"{node.sql('duckdb')} of a DECIMAL cannot be made equal on Spark (DuckDB "
             "interpolates in DECIMAL and rounds down; Spark interpolates in DOUBLE)",
             "interpolate DOUBLEs on both engines: quantile_cont(cast(x as double), p)",
+            r"\b(quantile_cont|quantile_disc|quantile|median|percentile_cont|percentile_disc)\s*\(",
         )
     if isinstance(node, exp.PercentileCont):
         out: exp.Expression = exp.Anonymous(
